@@ -1,0 +1,1 @@
+"""Readers and writers at the edge of regionkit: tables, vector layers, embedded datasets."""
