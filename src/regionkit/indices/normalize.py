@@ -22,7 +22,7 @@ from ..errors import InputError
 
 Direction = Literal["positive", "negative"]
 Scope = Literal["global", "year"]
-ShiftMode = Literal["add", "rescale"]
+ShiftMode = Literal["add", "rescale", "band"]
 
 
 def check_directions(columns, directions: Mapping[str, str] | None) -> dict[str, str]:
@@ -62,7 +62,7 @@ def minmax(
         Extremes over all rows, or within each value of index level ``year_level``.
     shift : float
         Non-negative shift (see module docstring).
-    shift_mode : {"add", "rescale"}
+    shift_mode : {"add", "rescale", "band"}
         How the shift is applied.
     year_level : str
         Index level holding the year when ``scope="year"``.
@@ -88,8 +88,9 @@ def minmax(
     """
     check_option("scope", scope, Scope)
     check_option("shift_mode", shift_mode, ShiftMode)
-    if not np.isfinite(shift) or shift < 0 or (shift_mode == "rescale" and shift >= 1):
-        raise InputError(f"shift={shift!r} must be finite, >= 0 (and < 1 for shift_mode='rescale')")
+    limit = {"add": np.inf, "rescale": 1.0, "band": 0.5}[shift_mode]
+    if not np.isfinite(shift) or shift < 0 or shift >= limit:
+        raise InputError(f"shift={shift!r} must be finite, >= 0 and < {limit:g} for shift_mode={shift_mode!r}")
     dirs = check_directions(frame.columns, directions)
     check_finite_frame(frame, what="indicators")
     values = frame.to_numpy(dtype=float)
@@ -114,7 +115,12 @@ def minmax(
     neg = np.array([dirs[str(c)] == "negative" for c in frame.columns])
     z[:, neg] = 1.0 - z[:, neg]
     z = np.clip(z, 0.0, 1.0)
-    z = z + shift if shift_mode == "add" else shift + (1.0 - shift) * z
+    if shift_mode == "add":
+        z = z + shift
+    elif shift_mode == "rescale":
+        z = shift + (1.0 - shift) * z
+    else:
+        z = shift + (1.0 - 2.0 * shift) * z
     return pd.DataFrame(z, index=frame.index.copy(), columns=frame.columns.copy())
 
 

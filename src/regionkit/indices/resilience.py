@@ -748,7 +748,9 @@ def _numeric_frame(frame: pd.DataFrame, *, what: str, row_kind: str, col_kind: s
                 n_bad += 1
                 if len(bad) < _MAX_NAMED:
                     value = raw.iloc[pos]
-                    bad.append(f"{row_kind} {_label(frame.index[pos])!r}, {col_kind} {_label(c)} = {value!r}")
+                    bad.append(
+                        f"{row_kind} {_label(frame.index[pos])!r}, {col_kind} {_label(c)} = {_raw(value)}"
+                    )
         out[c] = num.to_numpy()
     if n_bad:
         raise InputError(
@@ -787,6 +789,9 @@ def _reference_levels(
         if groups is not None:
             raise InputError("groups is only used with reference='group'")
         series = reference
+        if series.index.duplicated().any():
+            dup = sorted({_label(y) for y in series.index[series.index.duplicated()]})[:_MAX_NAMED]
+            raise InputError(f"reference series {series.name!r}: year(s) {dup} appear more than once")
         missing = [y for y in (start, end) if y not in series.index]
         if missing:
             raise InputError(
@@ -798,7 +803,9 @@ def _reference_levels(
             raw = series.loc[y]
             v = pd.to_numeric(pd.Series([raw]), errors="coerce").astype(float).iloc[0]
             if not np.isfinite(v):
-                raise InputError(f"reference series {series.name!r}, year {y}: value {raw!r} is not a finite number")
+                raise InputError(
+                    f"reference series {series.name!r}, year {y}: value {_raw(raw)} is not a finite number"
+                )
             vals[y] = float(v)
         if vals[start] <= 0:
             raise InputError(
@@ -903,7 +910,7 @@ def _national_series(series: Any, industries: pd.Index, *, what: str) -> pd.Seri
     num = pd.to_numeric(raw, errors="coerce").astype(float)
     bad = num[~np.isfinite(num.to_numpy())]
     if len(bad):
-        cells = ", ".join(f"industry {_label(j)!r} = {raw.loc[j]!r}" for j in bad.index[:_MAX_NAMED])
+        cells = ", ".join(f"industry {_label(j)!r} = {_raw(raw.loc[j])}" for j in bad.index[:_MAX_NAMED])
         raise InputError(f"{what}: missing, non-numeric or non-finite value(s): {cells}{_more(len(bad))}")
     return pd.Series(num.to_numpy(), index=industries)
 
@@ -917,7 +924,8 @@ def _check_same_labels(a: pd.Index, b: pd.Index, *, kind: str) -> None:
             parts.append(f"only in the start table: {[_label(x) for x in only_a[:_MAX_NAMED]]}{_more(len(only_a))}")
         if only_b:
             parts.append(f"only in the end table: {[_label(x) for x in only_b[:_MAX_NAMED]]}{_more(len(only_b))}")
-        raise InputError(f"start and end tables differ in their {kind}s: " + "; ".join(parts))
+        plural = {"industry": "industries"}.get(kind, f"{kind}s")
+        raise InputError(f"start and end tables differ in their {plural}: " + "; ".join(parts))
 
 
 def _index_sentence(index: pd.Series) -> str:
@@ -935,6 +943,11 @@ def _window_label(start: Any, end: Any) -> str:
 
 def _more(n: int) -> str:
     return f" and {n - _MAX_NAMED} more" if n > _MAX_NAMED else ""
+
+
+def _raw(value: Any) -> str:
+    """A cell value for a message: strings quoted (``'(D)'``), numbers plain (``nan``)."""
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _label(label: Any) -> str:

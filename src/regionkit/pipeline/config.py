@@ -1,0 +1,244 @@
+"""The study configuration (TOML) as pydantic models, validated up front.
+
+:func:`load_config` parses the file and checks its structure;
+:func:`check_against_data` checks the names it uses (variables, groups,
+years, regions) against the loaded panel.  Both collect every problem and
+raise one :class:`~regionkit.errors.ConfigError` listing them all.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import ConfigError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudySection(_Model):
+    title: str = "regionkit study"
+    output: str = "regionkit-output"
+    author: str | None = None
+
+
+class GeometrySection(_Model):
+    path: str
+    id_col: str
+    layer: str | None = None
+    crs_if_missing: str | None = None
+
+
+class DataSection(_Model):
+    dataset: Literal["munnell", "usjoin"] | None = None
+    path: str | None = None
+    layout: Literal["wide", "long", "years"] = "wide"
+    region_col: str = "region"
+    year_col: str = "year"
+    variable_col: str = "variable"
+    value_col: str = "value"
+    variable_name: str | None = None
+    name_col: str | None = None
+    group_cols: list[str] = Field(default_factory=list)
+    sheet: str | int | None = None
+    regions_path: str | None = None
+    regions_id_col: str = "region"
+    geometry: GeometrySection | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSection:
+        if (self.dataset is None) == (self.path is None):
+            raise ValueError("give exactly one of 'dataset' (an embedded dataset) or 'path' (your file)")
+        return self
+
+
+class NormalizationSection(_Model):
+    scope: Literal["global", "year"] = "global"
+    shift: float = Field(default=0.0001, ge=0)
+    shift_mode: Literal["add", "rescale", "band"] = "add"
+
+
+class SystemSection(_Model):
+    name: str
+    indicators: dict[str, Literal["positive", "negative"]]
+    weighting: Literal["entropy", "equal", "user"] = "entropy"
+    weights: dict[str, float] | None = None
+    weight_scope: Literal["pooled", "year"] = "pooled"
+
+    @model_validator(mode="after")
+    def _weights(self) -> SystemSection:
+        if len(self.indicators) < 1:
+            raise ValueError("a system needs at least one indicator")
+        if self.weighting == "user" and not self.weights:
+            raise ValueError("weighting = 'user' needs a 'weights' table")
+        if self.weights and self.weighting != "user":
+            raise ValueError("'weights' given but weighting is not 'user'")
+        return self
+
+
+class CouplingSection(_Model):
+    systems: list[str] | None = None
+    form: Literal["standard", "wang2021", "fan"] = "standard"
+    weights: dict[str, float] | None = None
+    bands: Literal["3", "10"] | list[tuple[float, str]] = "10"
+    map_years: list[int] | None = None
+
+
+class ResilienceSection(_Model):
+    variable: str
+    windows: list[tuple[int, int]] | None = None
+    rolling: int | None = Field(default=None, ge=1)
+    reference: str = "total"  # total | mean | group | region:<id>
+    group: str | None = None
+
+    @model_validator(mode="after")
+    def _spec(self) -> ResilienceSection:
+        if (self.windows is None) == (self.rolling is None):
+            raise ValueError("give exactly one of 'windows' or 'rolling'")
+        ok = self.reference in ("total", "mean", "group") or self.reference.startswith("region:")
+        if not ok:
+            raise ValueError("reference must be 'total', 'mean', 'group' or 'region:<id>'")
+        if self.reference == "group" and not self.group:
+            raise ValueError("reference = 'group' needs 'group' (a region grouping column)")
+        return self
+
+
+class AgglomerationSection(_Model):
+    """Region × industry values: a long table file, or panel variables treated as industries."""
+
+    path: str | None = None
+    region_col: str = "region"
+    year_col: str = "year"
+    industry_col: str = "industry"
+    value_col: str = "value"
+    variables: list[str] | None = None
+    label: str = "industry"
+
+    @model_validator(mode="after")
+    def _source(self) -> AgglomerationSection:
+        if (self.path is None) == (self.variables is None):
+            raise ValueError("give exactly one of 'path' (long region-year-industry table) or 'variables'")
+        return self
+
+
+class DispersionSection(_Model):
+    variables: list[str] = Field(default_factory=lambda: ["D"])
+    ddof: int = Field(default=1, ge=0)
+
+
+class ReportSection(_Model):
+    figure_formats: list[Literal["png", "svg"]] = Field(default_factory=lambda: ["png", "svg"])
+    dpi: int = Field(default=110, ge=50, le=600)
+
+
+class StudyConfig(_Model):
+    study: StudySection = Field(default_factory=StudySection)
+    data: DataSection
+    normalization: NormalizationSection = Field(default_factory=NormalizationSection)
+    systems: list[SystemSection] = Field(default_factory=list)
+    coupling: CouplingSection | None = None
+    resilience: list[ResilienceSection] = Field(default_factory=list)
+    agglomeration: AgglomerationSection | None = None
+    dispersion: DispersionSection | None = None
+    groups: list[str] = Field(default_factory=list)
+    report: ReportSection = Field(default_factory=ReportSection)
+
+    @model_validator(mode="after")
+    def _cross(self) -> StudyConfig:
+        names = [s.name for s in self.systems]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"system name(s) {dup} used more than once")
+        if self.coupling is not None:
+            chosen = self.coupling.systems or names
+            unknown = [s for s in chosen if s not in names]
+            if unknown:
+                raise ValueError(f"coupling.systems names unknown system(s) {unknown}; systems: {names}")
+            if len(chosen) < 2:
+                raise ValueError("coupling needs at least two systems")
+        return self
+
+
+def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
+    """Read and validate a study TOML; return the config and the folder paths are relative to.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found (TOML syntax, unknown keys, wrong types).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError([f"{path}: file not found"], source=str(path))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"TOML syntax: {exc}"], source=str(path)) from exc
+    return parse_config(raw, source=str(path)), path.parent.resolve()
+
+
+def parse_config(raw: dict, *, source: str = "<config>") -> StudyConfig:
+    """Validate a config dictionary, collecting every problem."""
+    try:
+        return StudyConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling)"
+            problems.append(f"{loc}: {msg}")
+        raise ConfigError(problems, source=source) from None
+
+
+def check_against_data(config: StudyConfig, panel, *, source: str = "<config>") -> None:
+    """Check every name the config uses against the panel; raise one ConfigError listing all problems."""
+    problems: list[str] = []
+    variables = set(panel.variables)
+    groupings = set(panel.groupings)
+    years = set(panel.years)
+    for i, s in enumerate(config.systems):
+        for ind in s.indicators:
+            if ind not in variables:
+                problems.append(f"systems[{i}] ({s.name}): indicator {ind!r} is not a panel variable")
+        if s.weights:
+            for k in s.weights:
+                if k not in s.indicators:
+                    problems.append(f"systems[{i}] ({s.name}): weight for {k!r} which is not one of its indicators")
+    derived = {s.name for s in config.systems} | {"C", "T", "D"}
+    for i, r in enumerate(config.resilience):
+        if r.variable not in variables:
+            problems.append(f"resilience[{i}]: variable {r.variable!r} is not a panel variable")
+        for w in r.windows or []:
+            for y in w:
+                if y not in years:
+                    problems.append(f"resilience[{i}]: year {y} outside the panel ({min(years)}–{max(years)})")
+            if w[0] >= w[1]:
+                problems.append(f"resilience[{i}]: window {list(w)} must have start < end")
+        if r.group and r.group not in groupings:
+            problems.append(f"resilience[{i}]: grouping {r.group!r} unknown; groupings: {sorted(groupings)}")
+        if r.reference.startswith("region:") and r.reference[7:] not in set(map(str, panel.regions_ids)):
+            problems.append(f"resilience[{i}]: reference region {r.reference[7:]!r} is not a panel region")
+    for g in config.groups:
+        if g not in groupings:
+            problems.append(f"groups: grouping {g!r} unknown; groupings: {sorted(groupings) or '(none)'}")
+    if config.coupling and config.coupling.map_years:
+        for y in config.coupling.map_years:
+            if y not in years:
+                problems.append(f"coupling.map_years: year {y} outside the panel ({min(years)}–{max(years)})")
+    if config.agglomeration and config.agglomeration.variables:
+        for v in config.agglomeration.variables:
+            if v not in variables:
+                problems.append(f"agglomeration.variables: {v!r} is not a panel variable")
+    if config.dispersion:
+        for v in config.dispersion.variables:
+            if v not in variables and v not in derived:
+                problems.append(f"dispersion.variables: {v!r} is neither a panel variable nor a result (C, T, D, system names)")
+    if problems:
+        raise ConfigError(problems, source=source)

@@ -1,0 +1,260 @@
+"""Run a study: validate, compute every step (cached by content hash), write outputs atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..indices.composite import CompositeIndex
+from ..indices.coupling import CouplingResult
+from ..indices.dispersion import DispersionResult
+from ..indices.resilience import ResilienceWindowsResult
+from ..io.vectors import JoinReport
+from ..panel import Panel
+from . import steps
+from .cache import StepCache, content_key
+from .config import ResilienceSection, StudyConfig, check_against_data, load_config
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Everything a study computed, ready for the writers and the report."""
+
+    config: StudyConfig
+    panel: Panel
+    join_report: JoinReport | None
+    composites: dict[str, CompositeIndex]
+    coupling: CouplingResult | None
+    resilience: list[tuple[ResilienceSection, ResilienceWindowsResult]]
+    agglomeration: tuple | None
+    dispersion: dict[str, DispersionResult]
+    groupings: list[str]
+    warnings: list[str]
+    provenance: dict = field(default_factory=dict)
+
+    def region_year_table(self) -> pd.DataFrame:
+        """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
+        out = self.panel.to_frame()
+        keys = ["region", "year"]
+        if self.coupling is not None:
+            extra = self.coupling.to_frame().reset_index()
+            extra = extra.drop(columns=[c for c in extra.columns if c in out.columns and c not in keys])
+            out = out.merge(extra, on=keys, how="left")
+        else:
+            for name, comp in self.composites.items():
+                if name not in out.columns:
+                    out = out.merge(comp.score.rename(name).reset_index(), on=keys, how="left")
+        if self.agglomeration is not None:
+            out = out.merge(self.agglomeration[0].reset_index(), on=keys, how="left")
+        return out
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where a run wrote its outputs, and what it reused from the cache."""
+
+    results: StudyResults
+    output: Path
+    files: list[Path]
+    cache_hits: list[str]
+    cache_misses: list[str]
+    seconds: float
+
+    def summary(self) -> str:
+        """Lines for the terminal."""
+        return (
+            f"wrote {len(self.files)} files to {self.output} in {self.seconds:.1f} s "
+            f"(steps reused from cache: {', '.join(self.cache_hits) or 'none'})"
+        )
+
+
+def validate_study(path: str | Path) -> StudyConfig:
+    """Check a study file and its data; raise one ConfigError listing every problem."""
+    config, base = load_config(path)
+    panel, _, _ = steps.load_data(config.data, base)
+    check_against_data(config, panel, source=str(path))
+    return config
+
+
+def run_study(
+    path: str | Path,
+    *,
+    output: str | Path | None = None,
+    use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Run the study described by a TOML file and write tables, layers, figures and the report.
+
+    Parameters
+    ----------
+    path : path-like
+        Study TOML.
+    output : path-like, optional
+        Output folder (default: ``[study] output`` relative to the TOML).
+    use_cache : bool
+        Reuse step results whose inputs did not change.
+    progress : callable, optional
+        Called with the name of each step as it starts.
+
+    Returns
+    -------
+    RunOutcome
+    """
+    t0 = time.perf_counter()
+    config, base = load_config(path)
+    out_dir = Path(output) if output is not None else steps.resolve(base, config.study.output)
+    results, cache = compute_study(
+        config, base, cache_dir=(out_dir / ".cache") if use_cache else None, progress=progress,
+        config_path=Path(path),
+    )
+    say = progress or (lambda _s: None)
+    say("writing outputs")
+    files = write_outputs(results, out_dir)
+    return RunOutcome(results, out_dir, files, cache.hits, cache.misses, time.perf_counter() - t0)
+
+
+def compute_study(
+    config: StudyConfig,
+    base: Path,
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    config_path: Path | None = None,
+) -> tuple[StudyResults, StepCache]:
+    """Compute every step of a study (no files written except the cache)."""
+    say = progress or (lambda _s: None)
+    cache = StepCache(cache_dir)
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        say("loading data")
+        panel, join_report, inputs = steps.load_data(config.data, base)
+        check_against_data(config, panel, source=str(config_path or "<config>"))
+        data_key = panel.content_hash()
+        composites: dict[str, CompositeIndex] = {}
+        for system in config.systems:
+            say(f"composite index: {system.name}")
+            key = content_key("composite", data_key, system.model_dump(), config.normalization.model_dump())
+            composites[system.name] = cache.run(
+                f"composite_{_slug(system.name)}", key,
+                lambda s=system: steps.build_composite(panel, s, config.normalization),
+            )
+        coupling = None
+        enriched = panel
+        if composites:
+            enriched = enriched.with_variables(pd.concat([c.score for c in composites.values()], axis=1))
+        if config.coupling is not None:
+            say("coupling coordination")
+            key = content_key("coupling", data_key, config.coupling.model_dump(),
+                              [s.model_dump() for s in config.systems], config.normalization.model_dump())
+            coupling = cache.run("coupling", key, lambda: steps.build_coupling(composites, config.coupling))
+            enriched = enriched.with_variables(coupling.table[["C", "T", "D"]])
+        resilience = []
+        for i, section in enumerate(config.resilience):
+            say(f"resilience: {section.variable}")
+            key = content_key("resilience", data_key, section.model_dump())
+            res = cache.run(f"resilience_{i}", key, lambda s=section: steps.build_resilience(panel, s))
+            resilience.append((section, res))
+        agglomeration = None
+        if config.agglomeration is not None:
+            say("agglomeration")
+            agg_inputs = []
+            if config.agglomeration.path:
+                agg_inputs.append(_file_hash(steps.resolve(base, config.agglomeration.path)))
+            key = content_key("agglomeration", data_key, config.agglomeration.model_dump(), agg_inputs)
+            agglomeration = cache.run("agglomeration", key,
+                                      lambda: steps.build_agglomeration(panel, config.agglomeration, base))
+            if config.agglomeration.path:
+                inputs.append(steps.resolve(base, config.agglomeration.path))
+        groupings = list(config.groups) or [g for g in panel.groupings][:1]
+        disp: dict[str, DispersionResult] = {}
+        if config.dispersion is not None:
+            for var in config.dispersion.variables:
+                say(f"dispersion: {var}")
+                disp[var] = steps.build_dispersion(enriched, var, groupings[0] if groupings else None, config.dispersion)
+        caught = [f"{w.category.__name__}: {w.message}" for w in record]
+    provenance = _provenance(config_path, inputs, panel, data_key)
+    results = StudyResults(
+        config=config, panel=enriched, join_report=join_report, composites=composites,
+        coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
+        groupings=groupings, warnings=caught, provenance=provenance,
+    )
+    return results, cache
+
+
+def write_outputs(results: StudyResults, out_dir: Path) -> list[Path]:
+    """Write every output into a staging folder, then move the files into ``out_dir``.
+
+    Nothing in ``out_dir`` changes until every file has been produced, so a
+    failed run leaves earlier outputs intact; each file is then replaced
+    atomically (``os.replace``) with the report last.
+    """
+    from ..report.writers import write_all
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".regionkit-staging-", dir=out_dir.parent))
+    try:
+        rel_files = write_all(results, staging)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ordered = sorted(rel_files, key=lambda p: p.name == "report.html")
+        final = []
+        for rel in ordered:
+            target = out_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+            final.append(target)
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel, data_key: str) -> dict:
+    import importlib.metadata as md
+
+    from .. import __version__
+
+    versions = {"regionkit": __version__, "python": platform.python_version()}
+    for pkg in ("numpy", "pandas", "scipy", "geopandas", "matplotlib", "libpysal", "linearmodels", "pydantic"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            continue
+    files = {}
+    if config_path is not None and Path(config_path).exists():
+        files[str(config_path)] = _file_hash(Path(config_path))
+    for p in inputs:
+        if p.exists():
+            files[str(p)] = _file_hash(p)
+    return {
+        "versions": versions,
+        "input_files": files,
+        "panel_source": panel.source,
+        "panel_hash": data_key,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def _file_hash(path: Path) -> str:
+    if not path.exists():
+        raise ConfigError([f"{path}: file not found"])
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)[:40]

@@ -1,0 +1,157 @@
+"""The steps of a study, as pure functions of the config section and upstream results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..indices.agglomeration import agglomeration_indices, agglomeration_panel
+from ..indices.composite import CompositeIndex, composite_index
+from ..indices.coupling import CouplingResult, coupling_coordination
+from ..indices.dispersion import DispersionResult, dispersion
+from ..indices.resilience import ResilienceWindowsResult, resilience_windows
+from ..io.datasets import load_munnell, load_usjoin
+from ..io.tables import read_panel, read_table
+from ..io.vectors import JoinReport, join_geometry, read_regions
+from ..panel import REGION, YEAR, Panel
+from .config import (
+    AgglomerationSection,
+    CouplingSection,
+    DataSection,
+    DispersionSection,
+    NormalizationSection,
+    ResilienceSection,
+    SystemSection,
+)
+
+
+def resolve(base: Path, path: str) -> Path:
+    """A config path relative to the config file's folder."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def load_data(section: DataSection, base: Path) -> tuple[Panel, JoinReport | None, list[Path]]:
+    """Load the panel (embedded dataset or user file), region attributes and geometry."""
+    inputs: list[Path] = []
+    if section.dataset == "munnell":
+        return load_munnell(geometry=True), None, inputs
+    if section.dataset == "usjoin":
+        return load_usjoin(geometry=True), None, inputs
+    path = resolve(base, section.path or "")
+    inputs.append(path)
+    panel = read_panel(
+        path,
+        layout=section.layout,
+        region_col=section.region_col,
+        year_col=section.year_col,
+        variable_col=section.variable_col,
+        value_col=section.value_col,
+        variable_name=section.variable_name,
+        name_col=section.name_col,
+        group_cols=section.group_cols,
+        sheet=section.sheet,
+    )
+    if section.regions_path:
+        rpath = resolve(base, section.regions_path)
+        inputs.append(rpath)
+        attrs = read_table(rpath)
+        if section.regions_id_col not in attrs.columns:
+            raise InputError(f"{rpath}: no region id column {section.regions_id_col!r}; columns: {list(attrs.columns)}")
+        attrs = attrs.set_index(section.regions_id_col)
+        unknown = [r for r in attrs.index if r not in set(panel.regions_ids)]
+        if unknown:
+            raise InputError(f"{rpath}: unknown region id(s) {unknown[:10]} (not in {panel.source})")
+        panel = panel.with_regions(attrs)
+    report = None
+    if section.geometry is not None:
+        gpath = resolve(base, section.geometry.path)
+        inputs.append(gpath)
+        regions = read_regions(
+            gpath, id_col=section.geometry.id_col, layer=section.geometry.layer,
+            crs_if_missing=section.geometry.crs_if_missing,
+        )
+        panel, report = join_geometry(panel, regions)
+    return panel, report, inputs
+
+
+def build_composite(panel: Panel, system: SystemSection, norm: NormalizationSection) -> CompositeIndex:
+    """A system's composite index over all region-years."""
+    frame = panel.frame(list(system.indicators))
+    return composite_index(
+        frame,
+        dict(system.indicators),
+        name=system.name,
+        weighting=system.weighting,
+        weights=system.weights,
+        scope=norm.scope,
+        weight_scope=system.weight_scope,
+        shift=norm.shift,
+        shift_mode=norm.shift_mode,
+    )
+
+
+def build_coupling(composites: dict[str, CompositeIndex], section: CouplingSection) -> CouplingResult:
+    """Coupling coordination of the chosen systems."""
+    names = section.systems or list(composites)
+    scores = pd.concat([composites[n].score for n in names], axis=1)
+    scores.columns = names
+    if float(scores.to_numpy().max()) > 1.0:
+        # an additive shift can lift the best region slightly above 1
+        scores = scores.clip(upper=1.0)
+    return coupling_coordination(
+        scores, form=section.form, weights=section.weights,
+        bands=section.bands if isinstance(section.bands, str) else [tuple(b) for b in section.bands],
+    )
+
+
+def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWindowsResult:
+    """Resilience windows of one variable."""
+    wide = panel.wide(section.variable)
+    groups = panel.group(section.group) if section.group else None
+    if section.reference.startswith("region:"):
+        rid = section.reference[7:]
+        match = [r for r in panel.regions_ids if str(r) == rid]
+        reference = wide.loc[match[0]]
+        wide = wide.drop(index=match[0])
+        if groups is not None:
+            groups = groups.drop(index=match[0])
+    else:
+        reference = section.reference
+    return resilience_windows(
+        wide,
+        windows=[tuple(w) for w in section.windows] if section.windows else None,
+        rolling=section.rolling,
+        reference=reference,
+        groups=groups,
+    )
+
+
+def build_agglomeration(panel: Panel, section: AgglomerationSection, base: Path):
+    """Per region-year agglomeration indices and per-industry indices of the last year."""
+    if section.path:
+        path = resolve(base, section.path)
+        long = read_table(path)
+        for c in (section.region_col, section.year_col, section.industry_col, section.value_col):
+            if c not in long.columns:
+                raise InputError(f"{path}: column {c!r} not found; columns: {list(long.columns)}")
+        long = long.rename(columns={
+            section.region_col: REGION, section.year_col: YEAR,
+            section.industry_col: "industry", section.value_col: "value",
+        })[[REGION, YEAR, "industry", "value"]]
+    else:
+        frame = panel.frame(section.variables).reset_index()
+        long = frame.melt(id_vars=[REGION, YEAR], var_name="industry", value_name="value")
+    per_region = agglomeration_panel(long)
+    last = int(long[YEAR].max())
+    table = long[long[YEAR] == last].pivot(index=REGION, columns="industry", values="value")
+    per_industry = agglomeration_indices(table)
+    return per_region, per_industry, last
+
+
+def build_dispersion(panel: Panel, variable: str, grouping: str | None, section: DispersionSection) -> DispersionResult:
+    """Dispersion of a panel variable (results already merged into the panel)."""
+    groups = panel.group(grouping) if grouping else None
+    return dispersion(panel.wide(variable), groups=groups, ddof=section.ddof, variable=variable)

@@ -1,0 +1,1 @@
+"""Figures, maps, tables and the self-contained HTML report."""

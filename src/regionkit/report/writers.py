@@ -1,0 +1,228 @@
+"""Write a study's tables (CSV, XLSX), layers (GeoPackage), figures (PNG/SVG) and HTML report."""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import figures as F
+from .html import render_report
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """A numbered figure of the report."""
+
+    key: str
+    caption: str
+    png_base64: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """A numbered table of the report (HTML is escaped by pandas)."""
+
+    key: str
+    caption: str
+    html: str
+    file: str
+
+
+def write_all(results, folder: Path) -> list[Path]:
+    """Write every output under ``folder``; return paths relative to it."""
+    folder = Path(folder)
+    written: list[Path] = []
+    cfg = results.config
+    tables: dict[str, pd.DataFrame] = {}
+    entries_t: list[TableEntry] = []
+    entries_f: list[FigureEntry] = []
+    names = results.panel.names()
+    geometry = results.panel.geometry
+
+    def add_table(key: str, frame: pd.DataFrame, caption: str, *, show: pd.DataFrame | None = None) -> None:
+        rel = Path("tables") / f"{key}.csv"
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / rel, index=False)
+        written.append(rel)
+        tables[key] = frame
+        shown = frame if show is None else show
+        html = shown.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4f}", border=0,
+                             classes="data", na_rep="–")
+        entries_t.append(TableEntry(key, caption, html, str(rel)))
+
+    def add_figure(key: str, fig, caption: str) -> None:
+        rels = []
+        (folder / "figures").mkdir(parents=True, exist_ok=True)
+        for fmt in cfg.report.figure_formats:
+            rel = Path("figures") / f"{key}.{fmt}"
+            fig.savefig(folder / rel, dpi=cfg.report.dpi, format=fmt, metadata=_meta(fmt))
+            written.append(rel)
+            rels.append(str(rel))
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=cfg.report.dpi, format="png")
+        F.close(fig)
+        entries_f.append(FigureEntry(key, caption, base64.b64encode(buf.getvalue()).decode("ascii"), tuple(rels)))
+
+    # ---- weights and composite indices
+    if results.composites:
+        w = pd.concat([c.weights.assign(system=n) for n, c in results.composites.items()], ignore_index=True)
+        w = w[["system", "period", "indicator", "direction", "weight", "entropy", "divergence"]]
+        add_table("weights", w, "Indicator weights per system (entropy method unless stated), with "
+                  "information entropy e and divergence d = 1 − e.")
+        pooled = {n: c.weight_vector("all") for n, c in results.composites.items()
+                  if (c.weights["period"] == "all").any()}
+        if pooled:
+            add_figure("weights", F.weights_figure(pooled), "Indicator weights of each system.")
+    region_year = results.region_year_table()
+    add_table("region_year", region_year, "Results per region and year (inputs, composite indices, "
+              "coupling C, development T, coordination D and its class).",
+              show=_latest_rows(region_year, results))
+
+    # ---- coupling
+    cp = results.coupling
+    if cp is not None:
+        counts = cp.class_counts().reset_index()
+        counts.columns = [str(c) for c in counts.columns]
+        add_table("coupling_class_counts", counts, "Number of regions per coupling coordination class and year.")
+        years = cfg.coupling.map_years or _default_map_years(results.panel.years)
+        if geometry is not None:
+            classes = cp.table["D_class"].astype(str).unstack("year")[years]
+            add_figure("coupling_map", F.class_maps(geometry, classes, title="D class",
+                                                    categories=[b[1] for b in cp.bands]),
+                       f"Coupling coordination degree D classes in {', '.join(map(str, years))} "
+                       f"({cp.form} coupling form; legend counts regions per class).")
+        group_tab = _group_means(results, "D")
+        if group_tab is not None:
+            grouping, gm = group_tab
+            add_figure("coupling_groups", F.group_lines(gm, ylabel="mean D", title=f"D by {grouping}"),
+                       f"Mean coupling coordination degree D over time by {grouping}.")
+            add_table("coupling_group_means", gm.reset_index(), f"Mean D by {grouping} and year.")
+
+    # ---- resilience
+    for i, (section, res) in enumerate(results.resilience):
+        table = res.to_frame()
+        table.insert(1, "name", table["region"].map(names))
+        add_table(f"resilience_{i}_{section.variable}", table,
+                  f"Resilience of {section.variable} (Martin et al. 2016: (ΔY − ΔE)/|ΔE|) against "
+                  f"the {res.reference}; kind = resistance for a contraction window, recovery for an expansion.")
+        wide = res.wide()
+        add_figure(f"resilience_{i}_{section.variable}",
+                   F.resilience_bars(wide, names, title=f"Resilience of {section.variable}"),
+                   f"Resilience index of {section.variable} per region and window "
+                   "(green: better than the reference, red: worse).")
+        if geometry is not None and wide.shape[1] > 0:
+            col = wide.columns[0]
+            add_figure(f"resilience_{i}_{section.variable}_map",
+                       F.value_map(geometry, wide[col], title=f"{section.variable} resilience {col[0]}–{col[1]}",
+                                   cmap="RdYlGn", diverging=True),
+                       f"Map of the resilience of {section.variable} in {col[0]}–{col[1]}.")
+
+    # ---- agglomeration
+    if results.agglomeration is not None:
+        per_region, per_industry, last = results.agglomeration
+        pr = per_region.reset_index()
+        pr.insert(1, "name", pr["region"].map(names))
+        add_table("agglomeration_regions", pr, "Agglomeration indices per region and year: HHI (Fan & Scott "
+                  "2003: Σ_j (l_ij/l_j)²), specialisation HHI (Σ_j (l_ij/l_i)²) and Krugman specialisation.",
+                  show=pr[pr["year"] == last])
+        pi = per_industry.to_frame() if hasattr(per_industry, "to_frame") else per_industry
+        pi = pi.reset_index() if not isinstance(pi.index, pd.RangeIndex) else pi
+        add_table("agglomeration_industries", pi, f"Per-{cfg.agglomeration.label} concentration in {last}: "
+                  "concentration HHI and Ellison–Glaeser index (see the notes on plant Herfindahl).")
+        if geometry is not None:
+            add_figure("agglomeration_map",
+                       F.value_map(geometry, per_region.xs(last, level="year")["hhi_fan_scott"],
+                                   title=f"HHI (Fan & Scott), {last}", cmap="YlOrRd"),
+                       f"Fan–Scott HHI per region in {last}.")
+
+    # ---- dispersion
+    for var, d in results.dispersion.items():
+        add_table(f"dispersion_{var}", d.to_frame().reset_index(),
+                  f"Dispersion of {var} across regions: range (absolute difference), coefficient of variation "
+                  f"(relative difference, ddof={d.ddof}) and Theil index"
+                  + (" with its between/within decomposition." if d.group_means is not None else "."))
+        add_figure(f"dispersion_{var}", F.dispersion_figure(d.table, variable=var),
+                   f"Absolute and relative difference and Theil index of {var} over time.")
+
+    if results.join_report is not None:
+        add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
+
+    # ---- workbook
+    rel = Path("tables") / "results.xlsx"
+    with pd.ExcelWriter(folder / rel, engine="openpyxl") as xl:
+        for key, frame in tables.items():
+            frame.to_excel(xl, sheet_name=key[:31], index=False)
+    written.append(rel)
+
+    # ---- GeoPackage
+    if geometry is not None:
+        written.append(_write_gpkg(results, region_year, geometry, folder))
+
+    # ---- report
+    html = render_report(results, figures=entries_f, tables=entries_t)
+    (folder / "report.html").write_text(html, encoding="utf-8")
+    written.append(Path("report.html"))
+    return written
+
+
+def _write_gpkg(results, region_year: pd.DataFrame, geometry, folder: Path) -> Path:
+    import geopandas as gpd
+
+    rel = Path("layers") / "results.gpkg"
+    (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+    geo = geometry.reset_index()[["region", "geometry"]]
+    ry = region_year.copy()
+    for c in ry.columns:
+        if isinstance(ry[c].dtype, pd.CategoricalDtype):
+            ry[c] = ry[c].astype(str)
+    layer = gpd.GeoDataFrame(ry.merge(geo, on="region", how="inner"), geometry="geometry", crs=geometry.crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layer.to_file(folder / rel, layer="region_year", driver="GPKG")
+        for i, (section, res) in enumerate(results.resilience):
+            wide = res.wide()
+            wide.columns = [f"{section.variable}_{s}_{e}" for s, e in wide.columns]
+            g = gpd.GeoDataFrame(wide.reset_index().merge(geo, on="region"), geometry="geometry", crs=geometry.crs)
+            g.to_file(folder / rel, layer=f"resilience_{i}_{section.variable}", driver="GPKG")
+    return rel
+
+
+def _latest_rows(region_year: pd.DataFrame, results) -> pd.DataFrame:
+    last = max(results.panel.years)
+    keep = ["region", "name", "year"]
+    keep += [c for c in region_year.columns if c in results.composites]
+    keep += [c for c in ("C", "T", "D", "D_class", "lagging") if c in region_year.columns]
+    return region_year.loc[region_year["year"] == last, keep]
+
+
+def _group_means(results, variable: str):
+    if not results.groupings:
+        return None
+    grouping = results.groupings[0]
+    wide = results.panel.wide(variable)
+    groups = results.panel.group(grouping)
+    gm = wide.groupby(groups).mean().T
+    gm.index.name = "year"
+    gm["all regions"] = wide.mean()
+    return grouping, gm
+
+
+def _default_map_years(years: list[int]) -> list[int]:
+    if len(years) <= 3:
+        return years
+    return [years[0], years[len(years) // 2], years[-1]]
+
+
+def _meta(fmt: str) -> dict:
+    # fixed metadata so outputs are byte-reproducible
+    if fmt == "png":
+        return {"Software": None}
+    if fmt == "svg":
+        return {"Date": None}
+    return {}
