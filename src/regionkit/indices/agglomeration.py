@@ -595,24 +595,46 @@ def agglomeration_indices(
 # --------------------------------------------------------------------------
 # panel (long table, many years), vectorized
 # --------------------------------------------------------------------------
-def _codes(col: pd.Series, name: str, what: str) -> tuple[np.ndarray, pd.Index]:
-    missing = col.isna().to_numpy()
-    if missing.any():
-        rows = col.index[missing]
-        raise InputError(f"{what}: missing {name} in row(s) {_names(rows)}")
-    values = col.to_numpy()
-    if values.dtype.kind in "iu" and len(values):
-        lo, hi = values.min(), values.max()
-        if hi - lo < 10 * len(values) + 1000:  # dense integer codes without hashing
-            present = np.bincount(values - lo, minlength=int(hi - lo) + 1) > 0
-            uniques = np.flatnonzero(present)
-            lookup = np.cumsum(present) - 1
-            return lookup[values - lo].astype(np.int64), pd.Index(uniques + lo, dtype=col.dtype)
+def _factorize(values: Any) -> tuple[np.ndarray, pd.Index]:
     try:
-        codes, uniques = pd.factorize(col, sort=True)
+        codes, uniques = pd.factorize(values, sort=True)
     except TypeError:  # labels of mixed types that cannot be ordered
-        codes, uniques = pd.factorize(col, sort=False)
-    return codes.astype(np.int64), pd.Index(uniques)
+        codes, uniques = pd.factorize(values, sort=False)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _codes(col: pd.Series, name: str, what: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (sorted labels where orderable) of a label column, no missing labels."""
+    values = col.to_numpy()
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        uniques = pd.Index(col.cat.categories)
+    elif values.dtype.kind in "iu" and len(values) and values.max() - values.min() < 10 * len(values) + 1000:
+        # small-range integers (years, numeric ids): codes without hashing
+        lo = values.min()
+        present = np.bincount(values - lo) > 0
+        codes = (np.cumsum(present) - 1)[values - lo].astype(np.int64)
+        uniques = pd.Index(np.flatnonzero(present) + lo, dtype=values.dtype)
+    else:
+        codes = uniques = None
+        obj = values if values.dtype == object else col.to_numpy(dtype=object)
+        n = len(obj)
+        if n > 4096:
+            # long runs of equal labels (a table sorted by region): hash one label per run
+            try:
+                head = obj[:4096]
+                if np.count_nonzero(head[1:] != head[:-1]) < 512:
+                    starts = np.flatnonzero(np.concatenate(([True], obj[1:] != obj[:-1])))
+                    run_codes, uniques = _factorize(obj[starts])
+                    codes = np.repeat(run_codes, np.diff(np.append(starts, n)))
+            except TypeError:  # labels whose comparison is not a plain bool (pd.NA)
+                codes = uniques = None
+        if codes is None or uniques is None:
+            codes, uniques = _factorize(col)
+    missing = codes < 0
+    if missing.any():
+        raise InputError(f"{what}: missing {name} in row(s) {_names(col.index[missing])}")
+    return codes, uniques
 
 
 def agglomeration_panel(
@@ -728,8 +750,7 @@ def agglomeration_panel(
     for y0 in range(0, n_y, years_per_chunk):
         y1 = min(n_y, y0 + years_per_chunk)
         if y0 == 0 and y1 == n_y:
-            rows = np.arange(len(v))
-            r_idx, y_idx, vals = _panel_chunk(rc, yc, kc, v, rows, 0, (n_y, n_r, n_k), krugman_benchmark, names)
+            r_idx, y_idx, vals = _panel_chunk(rc, yc, kc, v, None, 0, (n_y, n_r, n_k), krugman_benchmark, names)
         else:
             rows = np.flatnonzero((yc >= y0) & (yc < y1))
             r_idx, y_idx, vals = _panel_chunk(
@@ -769,25 +790,31 @@ def _panel_chunk(
     yc: np.ndarray,
     kc: np.ndarray,
     v: np.ndarray,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     y0: int,
     shape: tuple[int, int, int],
     benchmark: str,
     names: _PanelNames,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of the years ``y0 .. y0 + shape[0] - 1`` on a dense year × region × industry array."""
+    """Indices of the years ``y0 .. y0 + shape[0] - 1`` on a dense year × region × industry array.
+
+    ``rows`` maps the chunk's rows to rows of the whole input (None: the same).
+    The big arrays are updated in place to keep the memory footprint small.
+    """
     n_y, n_r, n_k = shape
     key = ((yc - y0) * n_r + rc) * n_k + kc
-    counts = np.bincount(key, minlength=n_y * n_r * n_k)
-    if len(key) > np.count_nonzero(counts):
-        dup = rows[np.flatnonzero(counts[key] > 1)]
-        raise InputError(f"{names.what}: duplicated rows for {names.where(dup)}")
+    present = np.zeros(n_y * n_r * n_k, dtype=bool)
+    present[key] = True
+    if np.count_nonzero(present) < len(key):
+        dup = np.flatnonzero(np.bincount(key)[key] > 1)
+        raise InputError(f"{names.what}: duplicated rows for {names.where(dup if rows is None else rows[dup])}")
     arr = np.zeros(n_y * n_r * n_k)
     arr[key] = v
     arr = arr.reshape(shape)
-    present = (counts > 0).reshape(shape)
+    present = present.reshape(shape)
     reg_present = present.any(axis=2)  # (year, region)
     ind_present = present.any(axis=1)  # (year, industry)
+    del present
     l_r = arr.sum(axis=2)
     l_k = arr.sum(axis=1)
     bad = reg_present & (l_r == 0)
@@ -806,18 +833,30 @@ def _panel_chunk(
             f"only one in {lonely}"
         )
 
-    s = arr / np.where(reg_present, l_r, 1.0)[:, :, None]  # industry shares; 0 for absent regions
-    fan = np.divide(arr, l_k[:, None, :], out=np.zeros_like(arr), where=l_k[:, None, :] > 0)
-    hhi_fs = (fan**2).sum(axis=2)
-    hhi_sp = (s**2).sum(axis=2)
-    if benchmark == "national":
-        b = (l_k / l_k.sum(axis=1, keepdims=True))[:, None, :]
-    elif benchmark == "rest":
+    l_r = np.where(reg_present, l_r, 1.0)  # absent regions: zero rows, any positive divisor
+    inv_lk2 = np.divide(1.0, l_k**2, out=np.zeros_like(l_k), where=l_k > 0)
+    sq = np.square(arr)
+    hhi_fs = np.einsum("yrk,yk->yr", sq, inv_lk2)  # Σ_k (l_rk / l_k)²
+    hhi_sp = sq.sum(axis=2) / l_r**2  # Σ_k (l_rk / l_r)²
+    del sq
+    if benchmark == "rest":
         rest_tot = l_k.sum(axis=1)[:, None] - l_r
-        b = (l_k[:, None, :] - arr) / np.where(rest_tot > 0, rest_tot, 1.0)[:, :, None]
-    else:
-        b = (s.sum(axis=1, keepdims=True) - s) / np.maximum(n_reg - 1, 1)[:, None, None]
-    krug = np.abs(s - b).sum(axis=2)
+        b = l_k[:, None, :] - arr
+        b /= np.where(rest_tot > 0, rest_tot, 1.0)[:, :, None]
+    s = arr
+    s /= l_r[:, :, None]  # industry shares of each region
+    if benchmark == "national":
+        s -= (l_k / l_k.sum(axis=1, keepdims=True))[:, None, :]
+    elif benchmark == "rest":
+        s -= b
+        del b
+    else:  # s − (Σ_r s − s)/(n − 1) = (n s − Σ_r s)/(n − 1)
+        n = n_reg.astype(float)
+        m = np.maximum(n - 1.0, 1.0)
+        total = s.sum(axis=1)
+        s *= (n / m)[:, None, None]
+        s -= (total / m[:, None])[:, None, :]
+    krug = np.abs(s, out=s).sum(axis=2)
     y_idx, r_idx = np.nonzero(reg_present)
     vals = np.column_stack([hhi_fs[y_idx, r_idx], hhi_sp[y_idx, r_idx], krug[y_idx, r_idx]])
     return r_idx, y_idx + y0, vals

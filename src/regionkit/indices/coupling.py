@@ -144,9 +144,10 @@ def coupling_degree(scores: pd.DataFrame, *, form: Form = "standard") -> pd.Seri
         second = np.prod(u / umax[:, None], axis=1) ** (1.0 / (n - 1))
         c = np.sqrt(np.clip(first, 0.0, None) * second)
     else:
-        s1 = u.sum(axis=1)
-        s2 = (u**2).sum(axis=1)
-        c = 1.0 - 2.0 * np.sqrt(np.clip(n * s2 - s1**2, 0.0, None) / n**2)
+        # (n Σ U² − (Σ U)²) / n² is the population variance of U; the centred form
+        # avoids cancellation (C is exactly 1 for equal scores)
+        var = ((u - u.mean(axis=1, keepdims=True)) ** 2).mean(axis=1)
+        c = 1.0 - 2.0 * np.sqrt(var)
     return pd.Series(np.clip(c, 0.0, 1.0), index=scores.index, name="C")
 
 

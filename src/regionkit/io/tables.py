@@ -138,6 +138,16 @@ def read_panel(
         if variables is not None:
             _need(raw, variables, source)
     regions = _region_attributes(frame, region_col, name_col, group_cols, source)
+    if variables is None:
+        variables = [
+            c for c in frame.columns if c not in (region_col, year_col, *attrs_cols)
+        ]
+        text_cols = [c for c in variables if not _looks_numeric(frame[c])]
+        if text_cols:
+            raise InputError(
+                f"{source}: column(s) {text_cols} hold text, not numbers; declare them as the region "
+                "name or group columns (name_col / group_cols) or list the numeric variables explicitly"
+            )
     panel = Panel.from_frame(
         frame, region_col=region_col, year_col=year_col, variables=variables, source=source
     )
@@ -153,6 +163,7 @@ def check_panel_frame(
     year_col: str = YEAR,
     variables: Sequence[str] | None = None,
     source: str = "<memory>",
+    exclude: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Validate a wide-layout frame and return it indexed by ``(region, year)``.
 
@@ -163,10 +174,13 @@ def check_panel_frame(
     """
     _need(frame, [region_col, year_col], source)
     if variables is None:
-        variables = [
-            c for c in frame.columns
-            if c not in (region_col, year_col) and _looks_numeric(frame[c])
-        ]
+        variables = [c for c in frame.columns if c not in (region_col, year_col, *exclude)]
+        text_cols = [c for c in variables if not _looks_numeric(frame[c])]
+        if text_cols:
+            raise InputError(
+                f"{source}: column(s) {text_cols} hold text, not numbers; declare them as the region "
+                "name or group columns (name_col / group_cols) or list the numeric variables explicitly"
+            )
         if not variables:
             raise InputError(f"{source}: no numeric variable columns besides {region_col!r} and {year_col!r}")
     else:
@@ -178,7 +192,7 @@ def check_panel_frame(
         i = int(np.argmax(bad.to_numpy()))
         raise InputError(
             f"{source}: column {year_col!r}, region {frame[region_col].iloc[i]!r}: "
-            f"year {frame[year_col].iloc[i]!r} is not an integer year"
+            f"year '{frame[year_col].iloc[i]}' is not an integer year"
         )
     ids = frame[region_col]
     if ids.isna().any():
@@ -258,7 +272,7 @@ def _looks_numeric(col: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(col):
         return True
     converted = pd.to_numeric(col, errors="coerce")
-    return converted.notna().mean() > 0.5
+    return bool(converted.notna().any())
 
 
 def _is_number(x: object) -> bool:

@@ -3,13 +3,16 @@
 :func:`load_config` parses the file and checks its structure;
 :func:`check_against_data` checks the names it uses (variables, groups,
 years, regions) against the loaded panel.  Both collect every problem and
-raise one :class:`~regionkit.errors.ConfigError` listing them all.
+raise one :class:`~regionkit.errors.ConfigError` listing them all;
+:func:`partial_config` and :func:`data_problems` let a validator report
+structural and data problems together.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -172,6 +175,12 @@ def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
     ConfigError
         Listing every problem found (TOML syntax, unknown keys, wrong types).
     """
+    raw, base = read_config(path)
+    return parse_config(raw, source=str(path)), base
+
+
+def read_config(path: str | Path) -> tuple[dict, Path]:
+    """Read a study TOML into a dictionary (no validation); raise ConfigError if missing or not TOML."""
     path = Path(path)
     if not path.exists():
         raise ConfigError([f"{path}: file not found"], source=str(path))
@@ -179,7 +188,37 @@ def load_config(path: str | Path) -> tuple[StudyConfig, Path]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"TOML syntax: {exc}"], source=str(path)) from exc
-    return parse_config(raw, source=str(path)), path.parent.resolve()
+    return raw, path.parent.resolve()
+
+
+def partial_config(raw: dict) -> SimpleNamespace:
+    """The sections of a raw config that validate on their own (``None`` for those that do not).
+
+    Lets :func:`data_problems` check names against the data even when other
+    parts of the file have structural problems, so every problem is listed at once.
+    """
+
+    def one(model, value):
+        if value is None:
+            return None
+        try:
+            return model.model_validate(value)
+        except ValidationError:
+            return None
+
+    def many(model, values):
+        return [one(model, v) for v in values] if isinstance(values, list) else []
+
+    groups = raw.get("groups")
+    return SimpleNamespace(
+        data=one(DataSection, raw.get("data")),
+        systems=many(SystemSection, raw.get("systems")),
+        coupling=one(CouplingSection, raw.get("coupling")),
+        resilience=many(ResilienceSection, raw.get("resilience")),
+        agglomeration=one(AgglomerationSection, raw.get("agglomeration")),
+        dispersion=one(DispersionSection, raw.get("dispersion")),
+        groups=[g for g in groups if isinstance(g, str)] if isinstance(groups, list) else [],
+    )
 
 
 def parse_config(raw: dict, *, source: str = "<config>") -> StudyConfig:
@@ -199,11 +238,20 @@ def parse_config(raw: dict, *, source: str = "<config>") -> StudyConfig:
 
 def check_against_data(config: StudyConfig, panel, *, source: str = "<config>") -> None:
     """Check every name the config uses against the panel; raise one ConfigError listing all problems."""
+    problems = data_problems(config, panel)
+    if problems:
+        raise ConfigError(problems, source=source)
+
+
+def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
+    """Every name the config uses that the panel lacks (``None`` sections of a partial config are skipped)."""
     problems: list[str] = []
     variables = set(panel.variables)
     groupings = set(panel.groupings)
     years = set(panel.years)
     for i, s in enumerate(config.systems):
+        if s is None:
+            continue
         for ind in s.indicators:
             if ind not in variables:
                 problems.append(f"systems[{i}] ({s.name}): indicator {ind!r} is not a panel variable")
@@ -211,8 +259,10 @@ def check_against_data(config: StudyConfig, panel, *, source: str = "<config>") 
             for k in s.weights:
                 if k not in s.indicators:
                     problems.append(f"systems[{i}] ({s.name}): weight for {k!r} which is not one of its indicators")
-    derived = {s.name for s in config.systems} | {"C", "T", "D"}
+    derived = {s.name for s in config.systems if s is not None} | {"C", "T", "D"}
     for i, r in enumerate(config.resilience):
+        if r is None:
+            continue
         if r.variable not in variables:
             problems.append(f"resilience[{i}]: variable {r.variable!r} is not a panel variable")
         for w in r.windows or []:
@@ -240,5 +290,4 @@ def check_against_data(config: StudyConfig, panel, *, source: str = "<config>") 
         for v in config.dispersion.variables:
             if v not in variables and v not in derived:
                 problems.append(f"dispersion.variables: {v!r} is neither a panel variable nor a result (C, T, D, system names)")
-    if problems:
-        raise ConfigError(problems, source=source)
+    return problems

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..indices.composite import CompositeIndex
 from ..indices.coupling import CouplingResult
 from ..indices.dispersion import DispersionResult
@@ -24,7 +24,16 @@ from ..io.vectors import JoinReport
 from ..panel import Panel
 from . import steps
 from .cache import StepCache, content_key
-from .config import ResilienceSection, StudyConfig, check_against_data, load_config
+from .config import (
+    ResilienceSection,
+    StudyConfig,
+    check_against_data,
+    data_problems,
+    load_config,
+    parse_config,
+    partial_config,
+    read_config,
+)
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,31 @@ class RunOutcome:
 
 
 def validate_study(path: str | Path) -> StudyConfig:
-    """Check a study file and its data; raise one ConfigError listing every problem."""
-    config, base = load_config(path)
-    panel, _, _ = steps.load_data(config.data, base)
-    check_against_data(config, panel, source=str(path))
+    """Check a study file and its data; raise one ConfigError listing every problem.
+
+    Structural problems (unknown keys, wrong values) and problems with the
+    data (unknown variables, groupings, years; unreadable input files) are
+    reported together: the sections that are valid on their own are checked
+    against the data even when others are not.
+    """
+    raw, base = read_config(path)
+    problems: list[str] = []
+    config: StudyConfig | None = None
+    try:
+        config = parse_config(raw, source=str(path))
+    except ConfigError as exc:
+        problems += exc.problems
+    parts = config if config is not None else partial_config(raw)
+    if parts.data is not None:
+        try:
+            panel, _, _ = steps.load_data(parts.data, base)
+        except InputError as exc:
+            problems.append(str(exc))
+        else:
+            problems += data_problems(parts, panel)
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    assert config is not None
     return config
 
 
