@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .errors import InputError, RegionkitError
@@ -38,10 +39,11 @@ def _guard():
     try:
         yield
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        # the message holds user text (paths, ids, values): escape it so rich does not read it as markup
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(code=2) from None
     except RegionkitError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
 
 
@@ -74,10 +76,10 @@ def _run(config: Path, output: Path | None, cache: bool) -> None:
         outcome = run_study(config, output=output, use_cache=cache, progress=step)
     finally:
         stop()
-    out.print(outcome.summary(), highlight=False)
-    out.print(f"report: {outcome.output / 'report.html'}", highlight=False)
+    out.print(outcome.summary(), highlight=False, markup=False)
+    out.print(f"report: {outcome.output / 'report.html'}", highlight=False, markup=False)
     for w in outcome.results.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
 
 
 @app.command()
@@ -116,7 +118,7 @@ def validate(config: Annotated[Path, typer.Argument(help="Study TOML file.")]) -
 
     with _guard():
         validate_study(config)
-        out.print(f"{config}: OK", highlight=False)
+        out.print(f"{config}: OK", highlight=False, markup=False)
 
 
 @app.command()
@@ -134,7 +136,7 @@ def init(
         src = resources.files("regionkit.data").joinpath(EXAMPLES[example])
         with resources.as_file(src) as p:
             shutil.copyfile(p, path)
-        out.print(f"wrote {path}", highlight=False)
+        out.print(f"wrote {path}", highlight=False, markup=False)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -15,9 +16,24 @@ CACHE_VERSION = "1"
 
 
 def content_key(*parts: Any) -> str:
-    """Stable hash of JSON-serialisable parts (configs, upstream keys, data hashes)."""
-    payload = json.dumps([CACHE_VERSION, *parts], sort_keys=True, default=str)
+    """Stable hash of JSON-serialisable parts (configs, upstream keys, data hashes).
+
+    The key also covers the regionkit source code, so results cached by another
+    version (or an edited checkout) are recomputed rather than reused.
+    """
+    payload = json.dumps([CACHE_VERSION, code_fingerprint(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Hash of the regionkit package's Python source files (computed once per process)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 class StepCache:

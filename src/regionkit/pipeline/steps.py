@@ -147,8 +147,9 @@ def build_agglomeration(panel: Panel, section: AgglomerationSection, base: Path)
     per_region = agglomeration_panel(long)
     last = int(long[YEAR].max())
     table = long[long[YEAR] == last].pivot(index=REGION, columns="industry", values="value")
+    table.columns = [str(c) for c in table.columns]
     per_industry = agglomeration_indices(table)
-    return per_region, per_industry, last
+    return per_region, per_industry, last, table
 
 
 def build_dispersion(panel: Panel, variable: str, grouping: str | None, section: DispersionSection) -> DispersionResult:

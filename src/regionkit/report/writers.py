@@ -125,16 +125,23 @@ def write_all(results, folder: Path) -> list[Path]:
 
     # ---- agglomeration
     if results.agglomeration is not None:
-        per_region, per_industry, last = results.agglomeration
+        per_region, per_industry, last, _table = results.agglomeration
         pr = per_region.reset_index()
         pr.insert(1, "name", pr["region"].map(names))
         add_table("agglomeration_regions", pr, "Agglomeration indices per region and year: HHI (Fan & Scott "
                   "2003: Σ_j (l_ij/l_j)²), specialisation HHI (Σ_j (l_ij/l_i)²) and Krugman specialisation.",
                   show=pr[pr["year"] == last])
-        pi = per_industry.to_frame() if hasattr(per_industry, "to_frame") else per_industry
-        pi = pi.reset_index() if not isinstance(pi.index, pd.RangeIndex) else pi
+        pi = per_industry.to_frame("industry").rename_axis(cfg.agglomeration.label).reset_index()
+        eg_note = (" Without plant-size Herfindahl H = 0 is assumed (infinitely many small plants), "
+                   "so γ overstates concentration." if per_industry.ellison_glaeser.h_assumed_zero else "")
         add_table("agglomeration_industries", pi, f"Per-{cfg.agglomeration.label} concentration in {last}: "
-                  "concentration HHI and Ellison–Glaeser index (see the notes on plant Herfindahl).")
+                  "concentration HHI Σ_i (l_ij/l_j)² and Ellison–Glaeser G, H and γ." + eg_note)
+        from ..indices.agglomeration import location_quotient
+
+        lq = location_quotient(_table).reset_index()
+        lq.insert(1, "name", lq["region"].map(names))
+        add_table("agglomeration_lq", lq, f"Location quotients (l_ij/l_i)/(l_j/l) per region and "
+                  f"{cfg.agglomeration.label} in {last}.")
         if geometry is not None:
             add_figure("agglomeration_map",
                        F.value_map(geometry, per_region.xs(last, level="year")["hhi_fan_scott"],
