@@ -75,7 +75,7 @@ def peer_pipeline(frame: pd.DataFrame) -> pd.Series:
     out = []
     for block, neg in ((cols[:half], set()), (cols[half:], {c for i, c in enumerate(cols[half:]) if i % 5 == 0})):
         x = frame[block]
-        z = x.apply(lambda s: ((s.max() - s) if s.name in neg else (s - s.min())) / (s.max() - s.min())) + 1e-4
+        z = x.apply(lambda s, neg=neg: ((s.max() - s) if s.name in neg else (s - s.min())) / (s.max() - s.min())) + 1e-4
         p = z / z.sum()
         e = -(p * np.log(p)).sum() / np.log(len(z))
         w = (1 - e) / (1 - e).sum()
