@@ -218,3 +218,33 @@ def test_coupling_coordination_explicit_equal_weights(case, form):
         assert_allclose(
             frame[col].to_numpy(), block[col].to_numpy(), rtol=RTOL, err_msg=f"{case}/{form}/{col}"
         )
+
+
+@pytest.mark.parametrize("eps", [0.002, 0.01])
+def test_band_mode_reproduces_mathmodels_end_to_end(eps):
+    """``shift_mode="band"`` is mathmodels' [eps, 1 - eps] rescaling: the whole chain
+    (normalisation -> entropy weights -> composite U -> C, T, D) then matches without
+    any rescaling constant."""
+    from regionkit.indices.composite import composite_index
+
+    raw = pd.read_csv(REF / "munnell_1986.csv").set_index("ST_ABB")
+    norm_ref = pd.read_csv(REF / f"normalized_eps{eps}.csv").set_index("ST_ABB")
+    scores_ref = pd.read_csv(REF / "scores.csv")
+    scores_ref = scores_ref[np.isclose(scores_ref["epsilon"], eps)].set_index("ST_ABB")
+    s1 = {"GSP": "positive", "EMP": "positive", "P_CAP": "positive", "UNEMP": "negative"}
+    s2 = {"HWY": "positive", "WATER": "positive", "UTIL": "positive", "PC": "positive"}
+    u = {}
+    for name, dirs in (("U1", s1), ("U2", s2)):
+        ci = composite_index(raw[list(dirs)], dirs, name=name, shift=eps, shift_mode="band")
+        assert_allclose(ci.normalized.to_numpy(), norm_ref.loc[raw.index, list(dirs)].to_numpy(),
+                        rtol=RTOL, atol=ATOL)
+        assert_allclose(ci.score.to_numpy(), scores_ref.loc[raw.index, name].to_numpy(), rtol=RTOL)
+        u[name] = ci.score
+    if eps == 0.002:
+        ref = pd.read_csv(REF / "ccd_reference.csv")
+        for form_r, form in (("standard", "standard"), ("adjusted", "wang2021")):
+            case = ref[(ref["case"] == "munnell_2sys_equal") & (ref["form_r"] == form_r)].set_index("id")
+            assert len(case) == 48, form_r
+            r = coupling_coordination(pd.DataFrame(u), form=form).to_frame()
+            for col in ("C", "T", "D"):
+                assert_allclose(r.loc[case.index, col].to_numpy(), case[col].to_numpy(), rtol=RTOL)

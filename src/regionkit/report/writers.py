@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 
 from . import figures as F
@@ -61,7 +62,9 @@ def write_all(results, folder: Path) -> list[Path]:
         (folder / "figures").mkdir(parents=True, exist_ok=True)
         for fmt in cfg.report.figure_formats:
             rel = Path("figures") / f"{key}.{fmt}"
-            fig.savefig(folder / rel, dpi=cfg.report.dpi, format=fmt, metadata=_meta(fmt))
+            # a fixed hash salt makes the SVG element ids (clip paths) reproducible
+            with matplotlib.rc_context({"svg.hashsalt": key}):
+                fig.savefig(folder / rel, dpi=cfg.report.dpi, format=fmt, metadata=_meta(fmt))
             written.append(rel)
             rels.append(str(rel))
         buf = io.BytesIO()
