@@ -445,11 +445,18 @@ def ellison_glaeser(
         h = np.zeros(v.shape[1])
     else:
         h = _plant_herfindahl(plant_herfindahl, industries)
-    x = v.sum(axis=1) / v.sum()
+    l_i = v.sum(axis=1)
+    total = l_i.sum()
+    x = l_i / total
     s = v / v.sum(axis=0, keepdims=True)
     g = ((s - x[:, None]) ** 2).sum(axis=0)
+    # 1 − Σx² = Σ_i x_i (1 − x_i) with 1 − x_i = (size of the other regions) / l,
+    # summed without cancellation (accurate when one region holds nearly everything)
+    before = np.concatenate(([0.0], np.cumsum(l_i)[:-1]))
+    after = np.concatenate((np.cumsum(l_i[::-1])[::-1][1:], [0.0]))
+    one_minus = float(np.sum(x * ((before + after) / total)))
+    gamma = (g - one_minus * h) / (one_minus * (1.0 - h))
     sum_x2 = float((x**2).sum())
-    gamma = (g - (1.0 - sum_x2) * h) / ((1.0 - sum_x2) * (1.0 - h))
     return EllisonGlaeserResult(
         G=_series(g, industries, "G"),
         H=_series(h, industries, "H"),

@@ -73,7 +73,7 @@ def _methods(results) -> list[str]:
         out.append(
             f"Coupling degree C: {c.form} form; development T = Σ αᵢUᵢ with α = "
             f"{', '.join(f'{k} {v:.3f}' for k, v in c.weights.items())}; coordination D = √(C·T); "
-            f"classes: {', '.join(f'{b[1]} (≤ {b[0]:g})' for b in c.bands)} (intervals closed on the left)."
+            f"classes: {_band_text(c.bands)} (each interval closed on the left, the last also on the right)."
         )
         if c.form == "standard":
             out.append(
@@ -92,6 +92,13 @@ def _methods(results) -> list[str]:
             "location quotients and Ellison–Glaeser γ."
         )
     return out
+
+
+def _band_text(bands) -> str:
+    lows = [0.0] + [b[0] for b in bands[:-1]]
+    parts = [f"{label} [{lo:g}, {hi:g}{']' if k == len(bands) - 1 else ')'}"
+             for k, (lo, (hi, label)) in enumerate(zip(lows, bands, strict=True))]
+    return ", ".join(parts)
 
 
 def _load_template(name: str) -> str:

@@ -84,7 +84,8 @@ def write_all(results, folder: Path) -> list[Path]:
             add_figure("weights", F.weights_figure(pooled), "Indicator weights of each system.")
     region_year = results.region_year_table()
     add_table("region_year", region_year, "Results per region and year (inputs, composite indices, "
-              "coupling C, development T, coordination D and its class).",
+              "coupling C, development T, coordination D and its class); the last year is shown here, "
+              "every year is in the file.",
               show=_latest_rows(region_year, results))
 
     # ---- coupling
@@ -219,6 +220,7 @@ def _group_means(results, variable: str):
     groups = results.panel.group(grouping)
     gm = wide.groupby(groups).mean().T
     gm.index.name = "year"
+    gm.columns.name = None
     gm["all regions"] = wide.mean()
     return grouping, gm
 
