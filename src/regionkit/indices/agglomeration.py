@@ -55,8 +55,13 @@ _MAX_CELLS = 1 << 23  # dense year × region × industry cells per chunk of aggl
 # --------------------------------------------------------------------------
 # input checks
 # --------------------------------------------------------------------------
+def _r(label: Any) -> str:
+    """``repr`` of a label, numpy scalars shown as plain Python values (2001, not np.int64(2001))."""
+    return repr(label.item() if isinstance(label, np.generic) else label)
+
+
 def _names(labels: Sequence[Any], limit: int = 5) -> str:
-    shown = ", ".join(repr(x) for x in list(labels)[:limit])
+    shown = ", ".join(_r(x) for x in list(labels)[:limit])
     more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
     return shown + more
 
@@ -90,14 +95,14 @@ def _table_values(table: pd.DataFrame, what: str) -> np.ndarray:
             columns.append(col.to_numpy(dtype=float, na_value=np.nan))
             continue
         if pd.api.types.is_bool_dtype(col.dtype):
-            raise InputError(f"{what}: industry {industry!r} holds True/False, not numbers")
+            raise InputError(f"{what}: industry {_r(industry)} holds True/False, not numbers")
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna().to_numpy() & col.notna().to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"{what}: non-numeric value {col.iloc[i]!r} at region {table.index[i]!r}, "
-                f"industry {industry!r}"
+                f"{what}: non-numeric value {col.iloc[i]!r} at region {_r(table.index[i])}, "
+                f"industry {_r(industry)}"
                 + (f" and {int(bad.sum()) - 1} more in that column" if bad.sum() > 1 else "")
             )
         columns.append(num.to_numpy(dtype=float, na_value=np.nan))
@@ -129,7 +134,7 @@ def _cells(table: pd.DataFrame, bad: np.ndarray, values: np.ndarray | None = Non
     parts = []
     for r, c in zip(rows[:5], cols[:5], strict=True):
         val = f" = {values[r, c]:g}" if values is not None else ""
-        parts.append(f"region {table.index[r]!r}, industry {table.columns[c]!r}{val}")
+        parts.append(f"region {_r(table.index[r])}, industry {_r(table.columns[c])}{val}")
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     return "; ".join(parts) + more
 
@@ -482,12 +487,12 @@ def _plant_herfindahl(h: pd.Series, industries: pd.Index) -> np.ndarray:
         bad = num.isna() & h.notna()
         if bad.any() or pd.api.types.is_bool_dtype(h.dtype):
             first = h.index[bad.to_numpy()][0] if bad.any() else h.index[0]
-            raise InputError(f"{what}: non-numeric value {h[first]!r} for industry {first!r}")
+            raise InputError(f"{what}: non-numeric value {h[first]!r} for industry {_r(first)}")
         h = num
     values = h.to_numpy(dtype=float, na_value=np.nan)
     bad = ~(np.isfinite(values) & (values >= 0) & (values < 1))
     if bad.any():
-        cells = ", ".join(f"industry {c!r} = {x}" for c, x in zip(industries[bad][:5], values[bad][:5], strict=True))
+        cells = ", ".join(f"industry {_r(c)} = {x}" for c, x in zip(industries[bad][:5], values[bad][:5], strict=True))
         raise InputError(f"{what}: H must be finite and in [0, 1); got {cells}")
     return values
 
@@ -724,8 +729,8 @@ def agglomeration_panel(
         for i in rows[:5]:
             val = f" = {vals[i]:g}" if vals is not None else ""
             parts.append(
-                f"{region_col} {regions[rc[i]]!r}, {year_col} {years[yc[i]]!r}, "
-                f"{industry_col} {industries[kc[i]]!r}{val}"
+                f"{region_col} {_r(regions[rc[i]])}, {year_col} {_r(years[yc[i]])}, "
+                f"{industry_col} {_r(industries[kc[i]])}{val}"
             )
         more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         return "; ".join(parts) + more
@@ -788,7 +793,7 @@ class _PanelNames:
     where: Callable[[np.ndarray], str]
 
     def pairs(self, pairs: np.ndarray, labels: pd.Index, col: str, y0: int) -> str:
-        shown = "; ".join(f"{col} {labels[j]!r}, {self.year_col} {self.years[y + y0]!r}" for y, j in pairs[:5])
+        shown = "; ".join(f"{col} {_r(labels[j])}, {self.year_col} {_r(self.years[y + y0])}" for y, j in pairs[:5])
         return shown + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
 
 
@@ -814,7 +819,11 @@ def _panel_chunk(
     present[key] = True
     if np.count_nonzero(present) < len(key):
         dup = np.flatnonzero(np.bincount(key)[key] > 1)
-        raise InputError(f"{names.what}: duplicated rows for {names.where(dup if rows is None else rows[dup])}")
+        dup = dup[np.unique(key[dup], return_index=True)[1]]  # first row of each duplicated cell
+        raise InputError(
+            f"{names.what}: duplicated rows (one value per region, year and industry expected) for "
+            f"{names.where(dup if rows is None else rows[dup])}"
+        )
     arr = np.zeros(n_y * n_r * n_k)
     arr[key] = v
     arr = arr.reshape(shape)
@@ -834,7 +843,7 @@ def _panel_chunk(
         raise InputError(f"{names.what}: industry zero in every region for {cells}; drop those rows first")
     n_reg = reg_present.sum(axis=1)  # regions per year
     if benchmark != "national" and (n_reg == 1).any():
-        lonely = ", ".join(f"{names.year_col} {names.years[y + y0]!r}" for y in np.flatnonzero(n_reg == 1)[:5])
+        lonely = ", ".join(f"{names.year_col} {_r(names.years[y + y0])}" for y in np.flatnonzero(n_reg == 1)[:5])
         raise InputError(
             f"{names.what}: the Krugman benchmark {benchmark!r} needs at least two regions per year; "
             f"only one in {lonely}"

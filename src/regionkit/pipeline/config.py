@@ -129,6 +129,20 @@ class AgglomerationSection(_Model):
         return self
 
 
+class EnvironmentSection(_Model):
+    """Comprehensive environmental damage index from pollutant variables of the panel."""
+
+    pollutants: list[str]
+    base: str | None = None
+    name: str = "env_damage"
+
+    @model_validator(mode="after")
+    def _enough(self) -> EnvironmentSection:
+        if len(self.pollutants) < 2:
+            raise ValueError("the environmental damage index needs at least two pollutants")
+        return self
+
+
 class DispersionSection(_Model):
     variables: list[str] = Field(default_factory=lambda: ["D"])
     ddof: int = Field(default=1, ge=0)
@@ -147,6 +161,7 @@ class StudyConfig(_Model):
     coupling: CouplingSection | None = None
     resilience: list[ResilienceSection] = Field(default_factory=list)
     agglomeration: AgglomerationSection | None = None
+    environment: EnvironmentSection | None = None
     dispersion: DispersionSection | None = None
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
@@ -260,6 +275,11 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
                 if k not in s.indicators:
                     problems.append(f"systems[{i}] ({s.name}): weight for {k!r} which is not one of its indicators")
     derived = {s.name for s in config.systems if s is not None} | {"C", "T", "D"}
+    if config.environment is not None:
+        derived.add(config.environment.name)
+        for v in [*config.environment.pollutants, *([config.environment.base] if config.environment.base else [])]:
+            if v not in variables:
+                problems.append(f"environment: {v!r} is not a panel variable")
     for i, r in enumerate(config.resilience):
         if r is None:
             continue

@@ -51,6 +51,8 @@ class StudyResults:
     groupings: list[str]
     warnings: list[str]
     provenance: dict = field(default_factory=dict)
+    sensitivity: list[pd.DataFrame] = field(default_factory=list)
+    environment: object | None = None
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -191,11 +193,19 @@ def compute_study(
             coupling = cache.run("coupling", key, lambda: steps.build_coupling(composites, config.coupling))
             enriched = enriched.with_variables(coupling.table[["C", "T", "D"]])
         resilience = []
+        sensitivity: list[pd.DataFrame] = []
         for i, section in enumerate(config.resilience):
             say(f"resilience: {section.variable}")
             key = content_key("resilience", data_key, section.model_dump())
             res = cache.run(f"resilience_{i}", key, lambda s=section: steps.build_resilience(panel, s))
             resilience.append((section, res))
+            sensitivity.append(steps.build_sensitivity(panel, section, res.windows))
+        environment = None
+        if config.environment is not None:
+            say("environmental damage index")
+            key = content_key("environment", data_key, config.environment.model_dump())
+            environment = cache.run("environment", key, lambda: steps.build_environment(panel, config.environment))
+            enriched = enriched.with_variables(environment.index.to_frame(config.environment.name))
         agglomeration = None
         if config.agglomeration is not None:
             say("agglomeration")
@@ -219,6 +229,7 @@ def compute_study(
         config=config, panel=enriched, join_report=join_report, composites=composites,
         coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
         groupings=groupings, warnings=caught, provenance=provenance,
+        sensitivity=sensitivity, environment=environment,
     )
     return results, cache
 

@@ -11,7 +11,8 @@ from ..indices.agglomeration import agglomeration_indices, agglomeration_panel
 from ..indices.composite import CompositeIndex, composite_index
 from ..indices.coupling import CouplingResult, coupling_coordination
 from ..indices.dispersion import DispersionResult, dispersion
-from ..indices.resilience import ResilienceWindowsResult, resilience_windows
+from ..indices.environment import EnvironmentalDamage, environmental_damage
+from ..indices.resilience import ResilienceWindowsResult, resilience_windows, sensitivity_index
 from ..io.datasets import load_munnell, load_usjoin
 from ..io.tables import read_panel, read_table
 from ..io.vectors import JoinReport, join_geometry, read_regions
@@ -21,6 +22,7 @@ from .config import (
     CouplingSection,
     DataSection,
     DispersionSection,
+    EnvironmentSection,
     NormalizationSection,
     ResilienceSection,
     SystemSection,
@@ -127,6 +129,32 @@ def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWind
         reference=reference,
         groups=groups,
     )
+
+
+def build_sensitivity(panel: Panel, section: ResilienceSection, windows: list[tuple[int, int]]) -> pd.DataFrame:
+    """Martin (2012) sensitivity index β per region for each resilience window."""
+    wide = panel.wide(section.variable)
+    groups = panel.group(section.group) if section.group else None
+    reference = section.reference
+    if reference.startswith("region:"):
+        rid = [r for r in panel.regions_ids if str(r) == reference[7:]][0]
+        reference = wide.loc[rid]
+        wide = wide.drop(index=rid)
+        groups = groups.drop(index=rid) if groups is not None else None
+    parts = []
+    for start, end in windows:
+        res = sensitivity_index(wide, start=start, end=end, reference=reference, groups=groups)
+        part = res.frame[["beta"]].rename_axis(REGION).reset_index()
+        part["start"], part["end"] = start, end
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def build_environment(panel: Panel, section: EnvironmentSection) -> EnvironmentalDamage:
+    """Comprehensive environmental damage index over all region-years."""
+    emissions = panel.frame(section.pollutants)
+    base = panel.frame([section.base])[section.base] if section.base else None
+    return environmental_damage(emissions, base=base, name=section.name)
 
 
 def build_agglomeration(panel: Panel, section: AgglomerationSection, base: Path):

@@ -14,6 +14,7 @@ SECTIONS = [
     ("coupling", "Coupling coordination"),
     ("resilience", "Regional economic resilience"),
     ("agglomeration", "Industrial agglomeration"),
+    ("environment", "Environmental damage"),
     ("dispersion", "Regional disparities"),
     ("join_report", "Data matching"),
 ]

@@ -82,6 +82,13 @@ def write_all(results, folder: Path) -> list[Path]:
                   if (c.weights["period"] == "all").any()}
         if pooled:
             add_figure("weights", F.weights_figure(pooled), "Indicator weights of each system.")
+        for name in results.composites:
+            group_tab = _group_means(results, name)
+            if group_tab is not None:
+                grouping, gm = group_tab
+                add_figure(f"weights_composite_{name}",
+                           F.group_lines(gm, ylabel=f"mean {name} index", title=f"{name} by {grouping}"),
+                           f"Mean composite index of the {name} system over time by {grouping}.")
     region_year = results.region_year_table()
     add_table("region_year", region_year, "Results per region and year (inputs, composite indices, "
               "coupling C, development T, coordination D and its class); the last year is shown here, "
@@ -111,10 +118,13 @@ def write_all(results, folder: Path) -> list[Path]:
     # ---- resilience
     for i, (section, res) in enumerate(results.resilience):
         table = res.to_frame()
+        if i < len(results.sensitivity):
+            table = table.merge(results.sensitivity[i], on=["region", "start", "end"], how="left")
         table.insert(1, "name", table["region"].map(names))
         add_table(f"resilience_{i}_{section.variable}", table,
                   f"Resilience of {section.variable} (Martin et al. 2016: (ΔY − ΔE)/|ΔE|) against "
-                  f"the {res.reference}; kind = resistance for a contraction window, recovery for an expansion.")
+                  f"the {res.reference}; kind = resistance for a contraction window, recovery for an expansion; "
+                  "beta = Martin (2012) sensitivity index (ΔYᵢ/Yᵢ)/(ΔY_r/Y_r).")
         wide = res.wide()
         add_figure(f"resilience_{i}_{section.variable}",
                    F.resilience_bars(wide, names, title=f"Resilience of {section.variable}"),
@@ -151,6 +161,18 @@ def write_all(results, folder: Path) -> list[Path]:
                        F.value_map(geometry, per_region.xs(last, level="year")["hhi_fan_scott"],
                                    title=f"HHI (Fan & Scott), {last}", cmap="YlOrRd"),
                        f"Fan–Scott HHI per region in {last}.")
+
+    # ---- environmental damage
+    if results.environment is not None:
+        env = results.environment
+        w = env.composite.weights[["indicator", "weight", "entropy", "divergence"]].rename(
+            columns={"indicator": "pollutant"})
+        add_table("environment_weights", w, "Entropy weights of the per-pollutant damage indices "
+                  "(intensity relative to the all-region intensity of the year).")
+        di = env.to_frame().reset_index()
+        add_table("environment_index", di, "Per-pollutant damage indices DI and the comprehensive "
+                  "environmental damage index per region and year.",
+                  show=di[di["year"] == max(results.panel.years)])
 
     # ---- dispersion
     for var, d in results.dispersion.items():

@@ -1,0 +1,21 @@
+"""Shared fixtures: one run of the embedded Munnell demo per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output folder of ``regionkit demo --output DIR`` (run once; copy it before changing it)."""
+    from typer.testing import CliRunner
+
+    from regionkit.cli import app
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(app, ["demo", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").is_file()
+    return out

@@ -1,0 +1,65 @@
+"""Pipeline steps for the environmental damage index and the sensitivity index."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regionkit.errors import ConfigError
+from regionkit.indices.environment import environmental_damage
+from regionkit.indices.resilience import sensitivity_index
+from regionkit.pipeline.run import run_study
+
+
+def _study(tmp_path, extra=""):
+    rng = np.random.default_rng(7)
+    rows = []
+    for r in "ABCDEF":
+        for y in range(2000, 2006):
+            rows.append({"region": r, "year": y, "zone": "east" if r in "ABC" else "west",
+                         "gdp": rng.uniform(50, 150) * (1 + 0.05 * (y - 2000)),
+                         "so2": rng.uniform(1, 10), "dust": rng.uniform(1, 10), "cod": rng.uniform(1, 10)})
+    pd.DataFrame(rows).to_csv(tmp_path / "p.csv", index=False)
+    toml = f"""
+groups = ["zone"]
+[study]
+title = "env"
+output = "out"
+[data]
+path = "p.csv"
+group_cols = ["zone"]
+[environment]
+pollutants = ["so2", "dust", "cod"]
+base = "gdp"
+[[resilience]]
+variable = "gdp"
+windows = [[2000, 2003]]
+[dispersion]
+variables = ["env_damage"]
+{extra}
+"""
+    (tmp_path / "s.toml").write_text(toml)
+    return tmp_path / "s.toml", pd.DataFrame(rows)
+
+
+def test_environment_and_sensitivity_in_outputs(tmp_path):
+    path, raw = _study(tmp_path)
+    outcome = run_study(path)
+    ry = pd.read_csv(outcome.output / "tables" / "region_year.csv").set_index(["region", "year"])
+    frame = raw.set_index(["region", "year"])
+    direct = environmental_damage(frame[["so2", "dust", "cod"]], base=frame["gdp"])
+    np.testing.assert_allclose(ry.loc[frame.index, "env_damage"], direct.index.loc[frame.index], rtol=1e-12)
+    w = pd.read_csv(outcome.output / "tables" / "environment_weights.csv")
+    assert w["weight"].sum() == pytest.approx(1.0)
+    res = pd.read_csv(outcome.output / "tables" / "resilience_0_gdp.csv").set_index("region")
+    beta = sensitivity_index(frame["gdp"].unstack("year"), start=2000, end=2003).frame["beta"]
+    np.testing.assert_allclose(res.loc[beta.index, "beta"], beta, rtol=1e-12)
+    assert (outcome.output / "tables" / "dispersion_env_damage.csv").exists()
+    assert "Environmental damage" in (outcome.output / "report.html").read_text()
+
+
+def test_environment_unknown_pollutant_listed(tmp_path):
+    path, _ = _study(tmp_path)
+    text = path.read_text().replace('"cod"]', '"nox"]')
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="environment: 'nox' is not a panel variable"):
+        run_study(path)
