@@ -63,3 +63,35 @@ def test_environment_unknown_pollutant_listed(tmp_path):
     path.write_text(text)
     with pytest.raises(ConfigError, match="environment: 'nox' is not a panel variable"):
         run_study(path)
+
+
+def test_industry_mix_resilience_step(tmp_path):
+    from regionkit.indices.resilience import resilience_industry_mix
+
+    path, raw = _study(tmp_path)
+    rng = np.random.default_rng(3)
+    rows = [{"region": r, "year": y, "sector": s, "va": rng.uniform(1, 20)}
+            for r in "ABCDEF" for y in range(2000, 2006) for s in ("agri", "manu", "serv")]
+    ind = pd.DataFrame(rows)
+    ind.to_csv(tmp_path / "ind.csv", index=False)
+    text = path.read_text() + """
+[agglomeration]
+path = "ind.csv"
+industry_col = "sector"
+value_col = "va"
+
+[[resilience]]
+variable = "value added"
+industry_mix = true
+windows = [[2001, 2004]]
+"""
+    path.write_text(text)
+    outcome = run_study(path)
+    got = pd.read_csv(outcome.output / "tables" / "resilience_1_value_added.csv").set_index("region")
+    t0 = ind[ind.year == 2001].pivot(index="region", columns="sector", values="va")
+    t1 = ind[ind.year == 2004].pivot(index="region", columns="sector", values="va")
+    want = resilience_industry_mix(t0, t1).frame
+    np.testing.assert_allclose(got.loc[want.index, "index"], want["index"], rtol=1e-12)
+    np.testing.assert_allclose(got.loc[want.index, "index_aggregate"], want["index_aggregate"], rtol=1e-12)
+    agg = pd.read_csv(outcome.output / "tables" / "agglomeration_regions.csv")
+    assert len(agg) == 6 * 6

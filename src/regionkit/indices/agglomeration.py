@@ -139,6 +139,21 @@ def _cells(table: pd.DataFrame, bad: np.ndarray, values: np.ndarray | None = Non
     return "; ".join(parts) + more
 
 
+def _sum_of_others(v: np.ndarray, axis: int) -> np.ndarray:
+    """``Σ_{r≠i} v_r`` along ``axis`` for every ``i``, as exclusive prefix + suffix sums.
+
+    Unlike ``v.sum(axis) − v`` this does not cancel when one entry holds nearly
+    the whole sum (non-negative ``v``).
+    """
+    v = np.moveaxis(v, axis, 0)
+    before = np.zeros_like(v)
+    np.cumsum(v[:-1], axis=0, out=before[1:])
+    after = np.zeros_like(v)
+    np.cumsum(v[:0:-1], axis=0, out=after[-2::-1])
+    before += after
+    return np.moveaxis(before, 0, axis)
+
+
 def _series(values: np.ndarray, index: pd.Index, name: str) -> pd.Series:
     return pd.Series(values, index=index.copy(), name=name, dtype=float)
 
@@ -291,7 +306,7 @@ def _krugman_benchmark(v: np.ndarray, s: np.ndarray, benchmark: str) -> np.ndarr
         return np.broadcast_to(l_j / l_j.sum(), v.shape)
     n = v.shape[0]
     if benchmark == "rest":
-        rest = v.sum(axis=0, keepdims=True) - v
+        rest = _sum_of_others(v, axis=0)  # l_j − l_ij without cancellation
         return rest / rest.sum(axis=1, keepdims=True)
     # others_mean: unweighted mean structure of the other n - 1 regions
     return (s.sum(axis=0, keepdims=True) - s) / (n - 1)
@@ -457,9 +472,7 @@ def ellison_glaeser(
     g = ((s - x[:, None]) ** 2).sum(axis=0)
     # 1 − Σx² = Σ_i x_i (1 − x_i) with 1 − x_i = (size of the other regions) / l,
     # summed without cancellation (accurate when one region holds nearly everything)
-    before = np.concatenate(([0.0], np.cumsum(l_i)[:-1]))
-    after = np.concatenate((np.cumsum(l_i[::-1])[::-1][1:], [0.0]))
-    one_minus = float(np.sum(x * ((before + after) / total)))
+    one_minus = float(np.sum(x * (_sum_of_others(l_i, axis=0) / total)))
     gamma = (g - one_minus * h) / (one_minus * (1.0 - h))
     sum_x2 = float((x**2).sum())
     return EllisonGlaeserResult(
@@ -856,8 +869,8 @@ def _panel_chunk(
     hhi_sp = sq.sum(axis=2) / l_r**2  # Σ_k (l_rk / l_r)²
     del sq
     if benchmark == "rest":
-        rest_tot = l_k.sum(axis=1)[:, None] - l_r
-        b = l_k[:, None, :] - arr
+        b = _sum_of_others(arr, axis=1)  # l_k − l_rk without cancellation
+        rest_tot = b.sum(axis=2)
         b /= np.where(rest_tot > 0, rest_tot, 1.0)[:, :, None]
     s = arr
     s /= l_r[:, :, None]  # industry shares of each region

@@ -11,11 +11,12 @@ structural and data problems together.
 from __future__ import annotations
 
 import tomllib
+import typing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from ..errors import ConfigError
 
@@ -98,6 +99,7 @@ class ResilienceSection(_Model):
     rolling: int | None = Field(default=None, ge=1)
     reference: str = "total"  # total | mean | group | region:<id>
     group: str | None = None
+    industry_mix: bool = False  # expected change from national industry growth ([agglomeration] path)
 
     @model_validator(mode="after")
     def _spec(self) -> ResilienceSection:
@@ -108,6 +110,8 @@ class ResilienceSection(_Model):
             raise ValueError("reference must be 'total', 'mean', 'group' or 'region:<id>'")
         if self.reference == "group" and not self.group:
             raise ValueError("reference = 'group' needs 'group' (a region grouping column)")
+        if self.industry_mix and self.reference != "total":
+            raise ValueError("industry_mix = true uses the national industry growth; leave reference = 'total'")
         return self
 
 
@@ -172,6 +176,8 @@ class StudyConfig(_Model):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"system name(s) {dup} used more than once")
+        if any(r.industry_mix for r in self.resilience) and (self.agglomeration is None or not self.agglomeration.path):
+            raise ValueError("resilience with industry_mix = true needs [agglomeration] path = <region-year-industry table>")
         if self.coupling is not None:
             chosen = self.coupling.systems or names
             unknown = [s for s in chosen if s not in names]
@@ -211,29 +217,28 @@ def partial_config(raw: dict) -> SimpleNamespace:
 
     Lets :func:`data_problems` check names against the data even when other
     parts of the file have structural problems, so every problem is listed at once.
+    List sections are checked item by item (``None`` marks an invalid item);
+    absent sections take their defaults.
     """
-
-    def one(model, value):
+    parts = {}
+    for name, spec in StudyConfig.model_fields.items():
+        value = raw.get(name) if isinstance(raw, dict) else None
         if value is None:
-            return None
-        try:
-            return model.model_validate(value)
-        except ValidationError:
-            return None
+            parts[name] = None if spec.is_required() else spec.get_default(call_default_factory=True)
+            continue
+        if typing.get_origin(spec.annotation) is list:
+            item = TypeAdapter(typing.get_args(spec.annotation)[0])
+            parts[name] = [_valid_or_none(item, v) for v in value] if isinstance(value, list) else []
+        else:
+            parts[name] = _valid_or_none(TypeAdapter(spec.annotation), value)
+    return SimpleNamespace(**parts)
 
-    def many(model, values):
-        return [one(model, v) for v in values] if isinstance(values, list) else []
 
-    groups = raw.get("groups")
-    return SimpleNamespace(
-        data=one(DataSection, raw.get("data")),
-        systems=many(SystemSection, raw.get("systems")),
-        coupling=one(CouplingSection, raw.get("coupling")),
-        resilience=many(ResilienceSection, raw.get("resilience")),
-        agglomeration=one(AgglomerationSection, raw.get("agglomeration")),
-        dispersion=one(DispersionSection, raw.get("dispersion")),
-        groups=[g for g in groups if isinstance(g, str)] if isinstance(groups, list) else [],
-    )
+def _valid_or_none(adapter: TypeAdapter, value):
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def parse_config(raw: dict, *, source: str = "<config>") -> StudyConfig:
@@ -281,7 +286,7 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
             if v not in variables:
                 problems.append(f"environment: {v!r} is not a panel variable")
     for i, r in enumerate(config.resilience):
-        if r is None:
+        if r is None or r.industry_mix:  # industry-mix windows are checked against the industry table
             continue
         if r.variable not in variables:
             problems.append(f"resilience[{i}]: variable {r.variable!r} is not a panel variable")
@@ -296,7 +301,7 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
         if r.reference.startswith("region:") and r.reference[7:] not in set(map(str, panel.regions_ids)):
             problems.append(f"resilience[{i}]: reference region {r.reference[7:]!r} is not a panel region")
     for g in config.groups:
-        if g not in groupings:
+        if g is not None and g not in groupings:
             problems.append(f"groups: grouping {g!r} unknown; groupings: {sorted(groupings) or '(none)'}")
     if config.coupling and config.coupling.map_years:
         for y in config.coupling.map_years:

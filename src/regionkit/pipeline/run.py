@@ -51,7 +51,7 @@ class StudyResults:
     groupings: list[str]
     warnings: list[str]
     provenance: dict = field(default_factory=dict)
-    sensitivity: list[pd.DataFrame] = field(default_factory=list)
+    sensitivity: list[pd.DataFrame | None] = field(default_factory=list)
     environment: object | None = None
 
     def region_year_table(self) -> pd.DataFrame:
@@ -193,9 +193,18 @@ def compute_study(
             coupling = cache.run("coupling", key, lambda: steps.build_coupling(composites, config.coupling))
             enriched = enriched.with_variables(coupling.table[["C", "T", "D"]])
         resilience = []
-        sensitivity: list[pd.DataFrame] = []
+        sensitivity: list[pd.DataFrame | None] = []
         for i, section in enumerate(config.resilience):
             say(f"resilience: {section.variable}")
+            if section.industry_mix:
+                agg = config.agglomeration
+                ind_path = steps.resolve(base, agg.path)
+                key = content_key("resilience_mix", _file_hash(ind_path), section.model_dump(), agg.model_dump())
+                res = cache.run(f"resilience_{i}", key, lambda s=section, a=agg: steps.build_resilience_mix(
+                    steps.read_industry_table(panel, a, base), s))
+                resilience.append((section, res))
+                sensitivity.append(None)
+                continue
             key = content_key("resilience", data_key, section.model_dump())
             res = cache.run(f"resilience_{i}", key, lambda s=section: steps.build_resilience(panel, s))
             resilience.append((section, res))

@@ -12,7 +12,12 @@ from ..indices.composite import CompositeIndex, composite_index
 from ..indices.coupling import CouplingResult, coupling_coordination
 from ..indices.dispersion import DispersionResult, dispersion
 from ..indices.environment import EnvironmentalDamage, environmental_damage
-from ..indices.resilience import ResilienceWindowsResult, resilience_windows, sensitivity_index
+from ..indices.resilience import (
+    ResilienceWindowsResult,
+    resilience_industry_mix,
+    resilience_windows,
+    sensitivity_index,
+)
 from ..io.datasets import load_munnell, load_usjoin
 from ..io.tables import read_panel, read_table
 from ..io.vectors import JoinReport, join_geometry, read_regions
@@ -109,6 +114,47 @@ def build_coupling(composites: dict[str, CompositeIndex], section: CouplingSecti
     )
 
 
+def read_industry_table(panel: Panel, section: AgglomerationSection, base: Path) -> pd.DataFrame:
+    """The long region-year-industry table of ``[agglomeration] path``, with checked columns and regions."""
+    path = resolve(base, section.path or "")
+    long = read_table(path)
+    for c in (section.region_col, section.year_col, section.industry_col, section.value_col):
+        if c not in long.columns:
+            raise InputError(f"{path}: column {c!r} not found; columns: {list(long.columns)}")
+    long = long.rename(columns={
+        section.region_col: REGION, section.year_col: YEAR,
+        section.industry_col: "industry", section.value_col: "value",
+    })[[REGION, YEAR, "industry", "value"]]
+    known = set(panel.regions_ids)
+    unknown = sorted({r for r in long[REGION].unique() if r not in known}, key=str)
+    if unknown:
+        raise InputError(f"{path}: region id(s) {unknown[:10]} are not in the panel ({panel.source})")
+    return long
+
+
+def build_resilience_mix(long: pd.DataFrame, section: ResilienceSection) -> ResilienceWindowsResult:
+    """Industry-mix resilience windows from a long region-year-industry table."""
+    years = sorted(int(y) for y in long[YEAR].unique())
+    if section.windows:
+        windows = [tuple(w) for w in section.windows]
+    else:
+        windows = [(y - section.rolling, y) for y in years if y - section.rolling in years]
+    rows = []
+    for start, end in windows:
+        tables = []
+        for y in (start, end):
+            part = long[long[YEAR] == y]
+            if part.empty:
+                raise InputError(f"industry table: no rows for year {y} (window {start}–{end})")
+            tables.append(part.pivot_table(index=REGION, columns="industry", values="value", aggfunc="sum"))
+        res = resilience_industry_mix(tables[0], tables[1], start=start, end=end)
+        f = res.to_frame().rename_axis(REGION).reset_index()
+        f["reference_growth"] = res.national_growth
+        rows.append(f[[REGION, "start", "end", "kind", "reference_growth", "index", "index_aggregate"]])
+    table = pd.concat(rows, ignore_index=True)
+    return ResilienceWindowsResult(table=table, reference="national growth of each industry (industry mix)")
+
+
 def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWindowsResult:
     """Resilience windows of one variable."""
     wide = panel.wide(section.variable)
@@ -160,15 +206,7 @@ def build_environment(panel: Panel, section: EnvironmentSection) -> Environmenta
 def build_agglomeration(panel: Panel, section: AgglomerationSection, base: Path):
     """Per region-year agglomeration indices and per-industry indices of the last year."""
     if section.path:
-        path = resolve(base, section.path)
-        long = read_table(path)
-        for c in (section.region_col, section.year_col, section.industry_col, section.value_col):
-            if c not in long.columns:
-                raise InputError(f"{path}: column {c!r} not found; columns: {list(long.columns)}")
-        long = long.rename(columns={
-            section.region_col: REGION, section.year_col: YEAR,
-            section.industry_col: "industry", section.value_col: "value",
-        })[[REGION, YEAR, "industry", "value"]]
+        long = read_industry_table(panel, section, base)
     else:
         frame = panel.frame(section.variables).reset_index()
         long = frame.melt(id_vars=[REGION, YEAR], var_name="industry", value_name="value")

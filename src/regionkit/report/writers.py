@@ -118,21 +118,21 @@ def write_all(results, folder: Path) -> list[Path]:
     # ---- resilience
     for i, (section, res) in enumerate(results.resilience):
         table = res.to_frame()
-        if i < len(results.sensitivity):
+        if i < len(results.sensitivity) and results.sensitivity[i] is not None:
             table = table.merge(results.sensitivity[i], on=["region", "start", "end"], how="left")
         table.insert(1, "name", table["region"].map(names))
-        add_table(f"resilience_{i}_{section.variable}", table,
+        add_table(f"resilience_{i}_{_slug(section.variable)}", table,
                   f"Resilience of {section.variable} (Martin et al. 2016: (ΔY − ΔE)/|ΔE|) against "
                   f"the {res.reference}; kind = resistance for a contraction window, recovery for an expansion; "
                   "beta = Martin (2012) sensitivity index (ΔYᵢ/Yᵢ)/(ΔY_r/Y_r).")
         wide = res.wide()
-        add_figure(f"resilience_{i}_{section.variable}",
+        add_figure(f"resilience_{i}_{_slug(section.variable)}",
                    F.resilience_bars(wide, names, title=f"Resilience of {section.variable}"),
                    f"Resilience index of {section.variable} per region and window "
                    "(green: better than the reference, red: worse).")
         if geometry is not None and wide.shape[1] > 0:
             col = wide.columns[0]
-            add_figure(f"resilience_{i}_{section.variable}_map",
+            add_figure(f"resilience_{i}_{_slug(section.variable)}_map",
                        F.value_map(geometry, wide[col], title=f"{section.variable} resilience {col[0]}–{col[1]}",
                                    cmap="RdYlGn", diverging=True),
                        f"Map of the resilience of {section.variable} in {col[0]}–{col[1]}.")
@@ -222,7 +222,7 @@ def _write_gpkg(results, region_year: pd.DataFrame, geometry, folder: Path) -> P
             wide = res.wide()
             wide.columns = [f"{section.variable}_{s}_{e}" for s, e in wide.columns]
             g = gpd.GeoDataFrame(wide.reset_index().merge(geo, on="region"), geometry="geometry", crs=geometry.crs)
-            g.to_file(folder / rel, layer=f"resilience_{i}_{section.variable}", driver="GPKG")
+            g.to_file(folder / rel, layer=f"resilience_{i}_{_slug(section.variable)}", driver="GPKG")
     return rel
 
 
@@ -245,6 +245,11 @@ def _group_means(results, variable: str):
     gm.columns.name = None
     gm["all regions"] = wide.mean()
     return grouping, gm
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe version of a variable name."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))[:60]
 
 
 def _default_map_years(years: list[int]) -> list[int]:
