@@ -80,11 +80,15 @@ def read_ref(name: str, key: str | list[str]) -> pd.DataFrame:
 
 
 def assert_close(actual, expected, rtol: float = RTOL, atol: float = 0.0) -> None:
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol
+    )
 
 
 def max_abs_diff(actual, expected) -> float:
-    return float(np.max(np.abs(np.asarray(actual, dtype=float) - np.asarray(expected, dtype=float))))
+    return float(
+        np.max(np.abs(np.asarray(actual, dtype=float) - np.asarray(expected, dtype=float)))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +137,9 @@ def test_per_region_indices_match_reat(prefix, table_fixture, request):
     # Krugman, three benchmarks (see module docstring)
     assert_close(krugman_specialization(table), ref["krugman_spec2_others"])
     assert_close(krugman_specialization(table), ref["spec_krugman"])
-    assert_close(krugman_specialization(table, benchmark="others_mean"), ref["krugman_spec2_others"])
+    assert_close(
+        krugman_specialization(table, benchmark="others_mean"), ref["krugman_spec2_others"]
+    )
     assert_close(krugman_specialization(table, benchmark="rest"), ref["krugman_spec_rest"])
     national = krugman_specialization(table, benchmark="national")
     assert_close(national, ref["krugman_spec_national"])
@@ -167,7 +173,9 @@ def test_reat_differences_are_small_on_us_table(us):
     reg = read_ref("reat_us_per_region.csv", "region").loc[us.index]
     diffs["herf_region"] = max_abs_diff(hhi_specialization(us), reg["herf"])
     diffs["krugman_spec2"] = max_abs_diff(krugman_specialization(us), reg["krugman_spec2_others"])
-    diffs["krugman_rest"] = max_abs_diff(krugman_specialization(us, benchmark="rest"), reg["krugman_spec_rest"])
+    diffs["krugman_rest"] = max_abs_diff(
+        krugman_specialization(us, benchmark="rest"), reg["krugman_spec_rest"]
+    )
     diffs["krugman_national"] = max_abs_diff(
         krugman_specialization(us, benchmark="national"), reg["krugman_spec_national"]
     )
@@ -208,7 +216,8 @@ def test_reat_documented_scalar_examples():
     # locq(e_ij=1714, e_j=79006, e_i=879213, e=15593224): region j, industry i
     e_ij, e_j, e_i, e = 1714.0, 79006.0, 879213.0, 15593224.0
     t = pd.DataFrame(
-        {"i": [e_ij, e_i - e_ij], "other": [e_j - e_ij, e - e_j - (e_i - e_ij)]}, index=["j", "rest"]
+        {"i": [e_ij, e_i - e_ij], "other": [e_j - e_ij, e - e_j - (e_i - e_ij)]},
+        index=["j", "rest"],
     )
     got = location_quotient(t).loc["j", "i"]
     assert_close(got, doc.loc["locq(1714, 79006, 879213, 15593224)", "reat"])
@@ -217,7 +226,9 @@ def test_reat_documented_scalar_examples():
     sales = pd.DataFrame([[20.0, 50.0, 20.0, 10.0]], index=["r"], columns=list("abcd"))
     assert_close(hhi_specialization(sales)["r"], doc.loc["herf(c(20,50,20,10))", "reat"])
     # krugman.spec(c(20,10,70,0,0), c(0,0,0,60,40)) = 2: no industry in common
-    two = pd.DataFrame([[20.0, 10.0, 70.0, 0.0, 0.0], [0.0, 0.0, 0.0, 60.0, 40.0]], index=["j", "l"])
+    two = pd.DataFrame(
+        [[20.0, 10.0, 70.0, 0.0, 0.0], [0.0, 0.0, 0.0, 60.0, 40.0]], index=["j", "l"]
+    )
     for benchmark in ("rest", "others_mean"):
         assert_close(krugman_specialization(two, benchmark=benchmark)["j"], 2.0)
     assert_close(doc.loc["krugman.spec(c(20,10,70,0,0), c(0,0,0,60,40))", "reat"], 2.0)
@@ -285,7 +296,9 @@ def test_hand_ellison_glaeser():
     # with H: x H=.2: (.26 - .64*.2)/(.64*.8) = .132/.512 = .2578125
     #         y H=.5: (.06 - .64*.5)/(.64*.5) = -.26/.32 = -.8125
     #         z H=0:  .035/.64 = .0546875
-    eg_h = ellison_glaeser(HAND, plant_herfindahl=pd.Series({"z": 0.0, "y": 0.5, "x": 0.2, "extra": 0.9}))
+    eg_h = ellison_glaeser(
+        HAND, plant_herfindahl=pd.Series({"z": 0.0, "y": 0.5, "x": 0.2, "extra": 0.9})
+    )
     assert_close(eg_h.gamma, [0.2578125, -0.8125, 0.0546875], rtol=1e-14)
     assert list(eg_h.H.index) == ["x", "y", "z"]
     assert not eg_h.h_assumed_zero and eg_h.caveat is None
@@ -325,10 +338,16 @@ def tables(draw, min_regions: int = 2):
     n = draw(st.integers(min_regions, 7))
     m = draw(st.integers(1, 6))
     values = draw(
-        arrays(np.float64, (n, m), elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e6, allow_nan=False)))
+        arrays(
+            np.float64,
+            (n, m),
+            elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e6, allow_nan=False)),
+        )
     )
     assume((values.sum(axis=0) > 0).all() and (values.sum(axis=1) > 0).all())
-    return pd.DataFrame(values, index=[f"r{i}" for i in range(n)], columns=[f"k{j}" for j in range(m)])
+    return pd.DataFrame(
+        values, index=[f"r{i}" for i in range(n)], columns=[f"k{j}" for j in range(m)]
+    )
 
 
 def krugman_by_loop(t: pd.DataFrame, benchmark: str) -> list[float]:
@@ -387,7 +406,9 @@ def test_properties(t):
     # scale invariance
     scaled = t * 7.5
     assert_close(krugman_specialization(scaled), krugman_specialization(t), rtol=1e-9, atol=1e-12)
-    assert_close(ellison_glaeser(scaled).gamma, ellison_glaeser_exact(scaled)[1], rtol=1e-9, atol=1e-12)
+    assert_close(
+        ellison_glaeser(scaled).gamma, ellison_glaeser_exact(scaled)[1], rtol=1e-9, atol=1e-12
+    )
     assert_close(hhi_fan_scott(scaled), fs, rtol=1e-9)
     # the caller's table is untouched
     pd.testing.assert_frame_equal(t, before)
@@ -400,17 +421,25 @@ def test_permutation_equivariance(t, rnd):
     rnd.shuffle(rows)
     rnd.shuffle(cols)
     p = t.loc[rows, cols]
-    assert_close(krugman_specialization(p).loc[t.index], krugman_specialization(t), rtol=1e-9, atol=1e-12)
-    assert_close(ellison_glaeser(p).gamma.loc[t.columns], ellison_glaeser(t).gamma, rtol=1e-9, atol=1e-12)
+    assert_close(
+        krugman_specialization(p).loc[t.index], krugman_specialization(t), rtol=1e-9, atol=1e-12
+    )
+    assert_close(
+        ellison_glaeser(p).gamma.loc[t.columns], ellison_glaeser(t).gamma, rtol=1e-9, atol=1e-12
+    )
     assert_close(location_quotient(p).loc[t.index, t.columns], location_quotient(t), rtol=1e-9)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
-@given(st.lists(tables(), min_size=1, max_size=3), st.sampled_from(["others_mean", "rest", "national"]))
+@given(
+    st.lists(tables(), min_size=1, max_size=3), st.sampled_from(["others_mean", "rest", "national"])
+)
 def test_panel_equals_table_functions_per_year(tabs, benchmark):
     frames = []
     for year, t in enumerate(tabs, start=2000):
-        long = t.rename_axis(index="region", columns="industry").stack().rename("value").reset_index()
+        long = (
+            t.rename_axis(index="region", columns="industry").stack().rename("value").reset_index()
+        )
         long["year"] = year
         frames.append(long)
     long = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=0)
@@ -419,7 +448,9 @@ def test_panel_equals_table_functions_per_year(tabs, benchmark):
         got = out.xs(year, level="year").loc[t.index]
         assert_close(got["hhi_fan_scott"], hhi_fan_scott(t), rtol=1e-9)
         assert_close(got["hhi_specialization"], hhi_specialization(t), rtol=1e-9)
-        assert_close(got["krugman"], krugman_specialization(t, benchmark=benchmark), rtol=1e-9, atol=1e-12)
+        assert_close(
+            got["krugman"], krugman_specialization(t, benchmark=benchmark), rtol=1e-9, atol=1e-12
+        )
 
 
 # --------------------------------------------------------------------------
@@ -430,7 +461,12 @@ def test_result_objects(us):
     assert isinstance(res, AgglomerationIndices)
     assert isinstance(res.ellison_glaeser, EllisonGlaeserResult)
     assert list(res.to_frame().columns) == ["hhi_fan_scott", "hhi_specialization", "krugman"]
-    assert list(res.to_frame("industry").columns) == ["hhi_concentration", "eg_G", "eg_H", "eg_gamma"]
+    assert list(res.to_frame("industry").columns) == [
+        "hhi_concentration",
+        "eg_G",
+        "eg_H",
+        "eg_gamma",
+    ]
     assert list(res.to_frame().index) == list(us.index)
     assert list(res.to_frame("industry").index) == list(us.columns)
     assert_close(res.by_region["krugman"], krugman_specialization(us))
@@ -451,15 +487,24 @@ def test_result_objects(us):
     assert list(eg.to_frame().columns) == ["G", "H", "gamma"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         eg.h_assumed_zero = False  # type: ignore[misc]
-    res2 = agglomeration_indices(us, plant_herfindahl=hhi_concentration(us), krugman_benchmark="national")
+    res2 = agglomeration_indices(
+        us, plant_herfindahl=hhi_concentration(us), krugman_benchmark="national"
+    )
     assert_close(res2.by_region["krugman"], krugman_specialization(us, benchmark="national"))
     assert "Caveat" not in res2.summary()
 
 
 def test_inputs_are_not_mutated(us):
     t = us.copy()
-    for f in (location_quotient, hhi_fan_scott, hhi_concentration, hhi_specialization,
-              krugman_specialization, ellison_glaeser, agglomeration_indices):
+    for f in (
+        location_quotient,
+        hhi_fan_scott,
+        hhi_concentration,
+        hhi_specialization,
+        krugman_specialization,
+        ellison_glaeser,
+        agglomeration_indices,
+    ):
         f(t)
     pd.testing.assert_frame_equal(t, us)
     long = us.rename_axis(index="region", columns="industry").stack().rename("value").reset_index()
@@ -479,8 +524,15 @@ def test_object_and_integer_columns_are_accepted():
 # --------------------------------------------------------------------------
 # errors on the table functions
 # --------------------------------------------------------------------------
-TABLE_FUNCTIONS = [location_quotient, hhi_fan_scott, hhi_concentration, hhi_specialization,
-                   krugman_specialization, ellison_glaeser, agglomeration_indices]
+TABLE_FUNCTIONS = [
+    location_quotient,
+    hhi_fan_scott,
+    hhi_concentration,
+    hhi_specialization,
+    krugman_specialization,
+    ellison_glaeser,
+    agglomeration_indices,
+]
 
 
 @pytest.mark.parametrize("func", TABLE_FUNCTIONS)
@@ -535,6 +587,8 @@ def test_other_bad_tables(func):
         func(HAND.rename(columns={"y": "x"}))
     with pytest.raises(InputError, match="True/False"):
         func(HAND > 5)
+    with pytest.raises(InputError, match="float range"):
+        func(HAND * 1e306)
 
 
 def test_single_region_errors():
@@ -566,7 +620,10 @@ def test_bad_options():
         (pd.Series({"x": 0.1, "y": 1.0, "z": 0.0}), r"\[0, 1\).*industry 'y' = 1.0"),
         (pd.Series({"x": -0.1, "y": 0.1, "z": 0.0}), r"industry 'x' = -0.1"),
         (pd.Series({"x": np.nan, "y": 0.1, "z": 0.0}), r"industry 'x' = nan"),
-        (pd.Series({"x": "high", "y": 0.1, "z": 0.0}), r"non-numeric value 'high' for industry 'x'"),
+        (
+            pd.Series({"x": "high", "y": 0.1, "z": 0.0}),
+            r"non-numeric value 'high' for industry 'x'",
+        ),
         (pd.Series([0.1, 0.2, 0.3, 0.4], index=["x", "y", "z", "x"]), r"duplicated industry.*'x'"),
         ({"x": 0.1, "y": 0.2, "z": 0.3}, "pandas Series"),
     ],
@@ -580,7 +637,9 @@ def test_bad_plant_herfindahl(h, match):
 # agglomeration_panel
 # --------------------------------------------------------------------------
 def long_of(table: pd.DataFrame, year: int) -> pd.DataFrame:
-    out = table.rename_axis(index="region", columns="industry").stack().rename("value").reset_index()
+    out = (
+        table.rename_axis(index="region", columns="industry").stack().rename("value").reset_index()
+    )
     out["year"] = year
     return out
 
@@ -593,16 +652,23 @@ def test_panel_hand_table_and_layout():
     assert list(out.columns) == ["hhi_fan_scott", "hhi_specialization", "krugman"]
     assert_close(out.xs(2001, level="year")["hhi_fan_scott"], [0.3125, 0.5, 0.5625], rtol=1e-15)
     assert_close(out.xs(2000, level="year")["krugman"], [1.0, 0.75, 0.5], rtol=1e-14)
-    assert_close(agglomeration_panel(long, krugman_benchmark="rest").xs(2001, level="year")["krugman"],
-                 [1.0, 2 / 3, 0.5], rtol=1e-14)
+    assert_close(
+        agglomeration_panel(long, krugman_benchmark="rest").xs(2001, level="year")["krugman"],
+        [1.0, 2 / 3, 0.5],
+        rtol=1e-14,
+    )
 
 
 def test_panel_custom_column_names_and_unbalanced_years():
     long = pd.concat([long_of(HAND, 2001), long_of(HAND.loc[["A", "B"]], 2002)], ignore_index=True)
-    long = long.rename(columns={"region": "prov", "year": "yr", "industry": "sector", "value": "emp"})
+    long = long.rename(
+        columns={"region": "prov", "year": "yr", "industry": "sector", "value": "emp"}
+    )
     # implicit zeros: rows with value 0 may be left out
     long = long[long["emp"] > 0]
-    out = agglomeration_panel(long, region_col="prov", year_col="yr", industry_col="sector", value_col="emp")
+    out = agglomeration_panel(
+        long, region_col="prov", year_col="yr", industry_col="sector", value_col="emp"
+    )
     assert out.index.names == ["prov", "yr"]
     assert ("C", 2002) not in out.index
     assert_close(out.xs(2002, level="yr")["krugman"], krugman_specialization(HAND.loc[["A", "B"]]))
@@ -612,8 +678,10 @@ def test_panel_custom_column_names_and_unbalanced_years():
 def test_panel_categorical_and_integer_labels():
     long = pd.concat([long_of(HAND, 2001), long_of(HAND, 2005)], ignore_index=True)
     cat = long.astype({"region": "category", "industry": "category"})
-    pd.testing.assert_frame_equal(agglomeration_panel(cat).reset_index(drop=True),
-                                  agglomeration_panel(long).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        agglomeration_panel(cat).reset_index(drop=True),
+        agglomeration_panel(long).reset_index(drop=True),
+    )
     ints = long.replace({"region": {"A": 11, "B": 12, "C": 13}}).astype({"region": int})
     out = agglomeration_panel(ints)
     assert list(out.index.get_level_values("region").unique()) == [11, 12, 13]
@@ -623,7 +691,9 @@ def test_panel_categorical_and_integer_labels():
 def test_panel_duplicated_row_names_region_year_industry():
     long = pd.concat([long_of(HAND, 2001), long_of(HAND, 2002)], ignore_index=True)
     long = pd.concat([long, long.iloc[[7]]], ignore_index=True)  # row 7: C, 2001, y
-    with pytest.raises(InputError, match=r"duplicated rows.* for region 'C', year 2001, industry 'y'"):
+    with pytest.raises(
+        InputError, match=r"duplicated rows.* for region 'C', year 2001, industry 'y'"
+    ):
         agglomeration_panel(long)
 
 
@@ -665,27 +735,39 @@ def test_panel_other_errors():
         agglomeration_panel(zero_reg)
     zero_ind = long.copy()
     zero_ind.loc[(zero_ind.industry == "x") & (zero_ind.year == 2001), "value"] = 0.0
-    with pytest.raises(InputError, match="industry zero in every region for industry 'x', year 2001"):
+    with pytest.raises(
+        InputError, match="industry zero in every region for industry 'x', year 2001"
+    ):
         agglomeration_panel(zero_ind)
-    lonely = pd.concat([long_of(HAND, 2001), long_of(HAND.loc[["A"], ["x", "z"]], 2003)], ignore_index=True)
+    lonely = pd.concat(
+        [long_of(HAND, 2001), long_of(HAND.loc[["A"], ["x", "z"]], 2003)], ignore_index=True
+    )
     with pytest.raises(InputError, match="at least two regions per year; only one in year 2003"):
         agglomeration_panel(lonely)
-    assert agglomeration_panel(lonely, krugman_benchmark="national").loc[("A", 2003), "krugman"] == 0.0
+    assert (
+        agglomeration_panel(lonely, krugman_benchmark="national").loc[("A", 2003), "krugman"] == 0.0
+    )
 
 
 def test_panel_chunked_path_matches(monkeypatch):
     import regionkit.indices.agglomeration as agg
 
     rng = np.random.default_rng(3)
-    tabs = {y: pd.DataFrame(rng.random((6, 4)) + 0.01, index=[f"r{i}" for i in range(6)],
-                            columns=list("abcd")) for y in range(1990, 1997)}
+    tabs = {
+        y: pd.DataFrame(
+            rng.random((6, 4)) + 0.01, index=[f"r{i}" for i in range(6)], columns=list("abcd")
+        )
+        for y in range(1990, 1997)
+    }
     long = pd.concat([long_of(t, y) for y, t in tabs.items()], ignore_index=True)
     whole = agglomeration_panel(long)
     monkeypatch.setattr(agg, "_MAX_CELLS", 50)  # 2 years per chunk
     chunked = agglomeration_panel(long)
     pd.testing.assert_frame_equal(whole, chunked, rtol=1e-14)
     dup = pd.concat([long, long.iloc[[-1]]], ignore_index=True)
-    with pytest.raises(InputError, match="duplicated rows.* for region 'r5', year 1996, industry 'd'"):
+    with pytest.raises(
+        InputError, match="duplicated rows.* for region 'r5', year 1996, industry 'd'"
+    ):
         agglomeration_panel(dup)
 
 

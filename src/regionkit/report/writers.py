@@ -130,9 +130,8 @@ def write_all(results, folder: Path) -> list[Path]:
                    F.resilience_bars(wide, names, title=f"Resilience of {section.variable}"),
                    f"Resilience index of {section.variable} per region and window "
                    "(green: better than the reference, red: worse).")
-        if geometry is not None and wide.shape[1] > 0:
-            col = wide.columns[0]
-            add_figure(f"resilience_{i}_{_slug(section.variable)}_map",
+        for k, col in enumerate(wide.columns if geometry is not None else []):
+            add_figure(f"resilience_{i}_{_slug(section.variable)}_map{k}",
                        F.value_map(geometry, wide[col], title=f"{section.variable} resilience {col[0]}–{col[1]}",
                                    cmap="RdYlGn", diverging=True),
                        f"Map of the resilience of {section.variable} in {col[0]}–{col[1]}.")
