@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tomllib
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -262,7 +263,9 @@ def _geometry(folder: Path, name: str, *, id_col: str = "code", crs: str | None 
 
     gdf = gpd.GeoDataFrame({id_col: REGIONS}, geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs=crs)
     path = folder / name
-    gdf.to_file(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "'crs' was not provided" when crs is None
+        gdf.to_file(path)
     return path
 
 

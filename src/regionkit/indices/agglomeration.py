@@ -114,7 +114,9 @@ def _table_values(table: pd.DataFrame, what: str) -> np.ndarray:
     bad = values < 0
     if bad.any():
         raise InputError(f"{what}: negative value(s) at {_cells(table, bad, values)}")
-    if not np.isfinite(values.sum()):
+    with np.errstate(over="ignore"):
+        overflow = not np.isfinite(values.sum())
+    if overflow:
         raise InputError(f"{what}: the values sum beyond the float range; rescale the table")
     zero_ind = values.sum(axis=0) == 0
     if zero_ind.any():

@@ -142,7 +142,7 @@ def write_all(results, folder: Path) -> list[Path]:
         pr = per_region.reset_index()
         pr.insert(1, "name", pr["region"].map(names))
         add_table("agglomeration_regions", pr, "Agglomeration indices per region and year: HHI (Fan & Scott "
-                  "2003: Σ_j (l_ij/l_j)²), specialisation HHI (Σ_j (l_ij/l_i)²) and Krugman specialisation.",
+                  "2003: Σ_j (l_ij/l_j)²), specialisation HHI (Σ_j (l_ij/l_i)²) and Krugman specialisation Σ_j |s_ij − s̄_j| against the mean share of the other regions (as R REAT).",
                   show=pr[pr["year"] == last])
         pi = per_industry.to_frame("industry").rename_axis(cfg.agglomeration.label).reset_index()
         eg_note = (" Without plant-size Herfindahl H = 0 is assumed (infinitely many small plants), "

@@ -6,7 +6,7 @@
 #   Rscript tests/reference/agglomeration/make_reat_reference.R <REAT R/ dir> [<us gdp csv.gz>]
 #
 # Writes, next to this script:
-#   input_table.csv             US states x 19 manufacturing sub-sectors, nominal GDP 2019 (BEA)
+#   (input: US states x 19 manufacturing sub-sectors, nominal GDP 2019 (BEA), rebuilt from ../shared by the test)
 #   reat_us_*.csv               REAT results on input_table.csv
 #   fk2013_table.csv            REAT's own krugman.spec2 example table (Farhauer/Kroell 2013)
 #   reat_fk2013_*.csv           REAT results on that table
@@ -117,7 +117,7 @@ m <- matrix(NA_real_, nrow = length(states), ncol = length(naics_order),
 for (k in seq_len(nrow(sub))) m[sub$state[k], sub$naics[k]] <- sub$gdp_nominal_musd[k]
 stopifnot(!anyNA(m), all(m > 0))
 input <- data.frame(region = states, m, check.names = FALSE, stringsAsFactors = FALSE)
-write.csv(input, file.path(out_dir, "input_table.csv"), row.names = FALSE)
+write.csv(input, file.path(tempdir(), "input_table.csv"), row.names = FALSE)  # not committed: shared data stay outside the repo
 reat_on_matrix(m, "reat_us")
 
 # --------------------------------------------------------------------------
