@@ -95,3 +95,23 @@ windows = [[2001, 2004]]
     np.testing.assert_allclose(got.loc[want.index, "index_aggregate"], want["index_aggregate"], rtol=1e-12)
     agg = pd.read_csv(outcome.output / "tables" / "agglomeration_regions.csv")
     assert len(agg) == 6 * 6
+
+
+def test_outputs_of_a_dropped_step_are_removed_and_ctd_needs_coupling(tmp_path):
+    path, _ = _study(tmp_path)
+    first = run_study(path)
+    old = first.output / "tables" / "environment_weights.csv"
+    assert old.exists()
+    keep = first.output / "notes.txt"  # a file the user put there is never touched
+    keep.write_text("mine")
+    text = path.read_text()
+    text = text.replace('[environment]\npollutants = ["so2", "dust", "cod"]\nbase = "gdp"\n', "")
+    text = text.replace('variables = ["env_damage"]', 'variables = ["gdp"]')
+    path.write_text(text)
+    second = run_study(path)
+    assert not old.exists()
+    assert keep.read_text() == "mine"
+    assert (second.output / "tables" / "dispersion_gdp.csv").exists()
+    path.write_text(text.replace('variables = ["gdp"]', 'variables = ["D"]'))
+    with pytest.raises(ConfigError, match="'D' is neither a panel variable"):
+        run_study(path)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def report(demo_dir, browser):
+def report(browser, demo_dir):
     """The demo report loaded in the browser; returns (browser, html text, SEVERE console entries)."""
     browser.open(demo_dir / "report.html")
     return browser, (demo_dir / "report.html").read_text(encoding="utf-8"), browser.severe()

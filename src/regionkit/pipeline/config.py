@@ -279,7 +279,9 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
             for k in s.weights:
                 if k not in s.indicators:
                     problems.append(f"systems[{i}] ({s.name}): weight for {k!r} which is not one of its indicators")
-    derived = {s.name for s in config.systems if s is not None} | {"C", "T", "D"}
+    derived = {s.name for s in config.systems if s is not None}
+    if config.coupling is not None:
+        derived |= {"C", "T", "D"}
     if config.environment is not None:
         derived.add(config.environment.name)
         for v in [*config.environment.pollutants, *([config.environment.base] if config.environment.base else [])]:

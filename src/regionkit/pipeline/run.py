@@ -265,9 +265,34 @@ def write_outputs(results: StudyResults, out_dir: Path) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, target)
             final.append(target)
+        _remove_stale(out_dir, rel_files)
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+MANIFEST = ".regionkit-manifest.json"
+
+
+def _remove_stale(out_dir: Path, rel_files: list[Path]) -> None:
+    """Delete outputs that an earlier run wrote (listed in its manifest) but this run did not."""
+    import json
+
+    manifest = out_dir / MANIFEST
+    new = sorted(str(p.as_posix()) for p in rel_files)
+    if manifest.exists():
+        try:
+            old = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = []
+        for rel in set(old) - set(new):
+            target = (out_dir / rel).resolve()
+            if out_dir.resolve() in target.parents and target.is_file():
+                target.unlink()
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(new, fh, indent=0)
+    os.replace(tmp, manifest)
 
 
 def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel, data_key: str) -> dict:
