@@ -231,6 +231,7 @@ def partial_config(raw: dict) -> SimpleNamespace:
             parts[name] = [_valid_or_none(item, v) for v in value] if isinstance(value, list) else []
         else:
             parts[name] = _valid_or_none(TypeAdapter(spec.annotation), value)
+    parts["present"] = frozenset(raw) if isinstance(raw, dict) else frozenset()
     return SimpleNamespace(**parts)
 
 
@@ -280,7 +281,7 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
                 if k not in s.indicators:
                     problems.append(f"systems[{i}] ({s.name}): weight for {k!r} which is not one of its indicators")
     derived = {s.name for s in config.systems if s is not None}
-    if config.coupling is not None:
+    if config.coupling is not None or "coupling" in getattr(config, "present", ()):
         derived |= {"C", "T", "D"}
     if config.environment is not None:
         derived.add(config.environment.name)

@@ -266,7 +266,7 @@ def write_outputs(results: StudyResults, out_dir: Path) -> list[Path]:
             os.replace(staging / rel, target)
             final.append(target)
         _remove_stale(out_dir, rel_files)
-        return final
+        return [*final, out_dir / MANIFEST]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
