@@ -155,19 +155,24 @@ def build_resilience_mix(long: pd.DataFrame, section: ResilienceSection) -> Resi
     return ResilienceWindowsResult(table=table, reference="national growth of each industry (industry mix)")
 
 
-def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWindowsResult:
-    """Resilience windows of one variable."""
+def _resilience_inputs(panel: Panel, section: ResilienceSection):
+    """Region × year table, reference (name or a reference region's series) and groups of a section.
+
+    With ``reference = "region:<id>"`` that region becomes the reference series
+    and is removed from the regions compared with it.
+    """
     wide = panel.wide(section.variable)
     groups = panel.group(section.group) if section.group else None
-    if section.reference.startswith("region:"):
-        rid = section.reference[7:]
-        match = [r for r in panel.regions_ids if str(r) == rid]
-        reference = wide.loc[match[0]]
-        wide = wide.drop(index=match[0])
-        if groups is not None:
-            groups = groups.drop(index=match[0])
-    else:
-        reference = section.reference
+    if not section.reference.startswith("region:"):
+        return wide, section.reference, groups
+    rid = next(r for r in panel.regions_ids if str(r) == section.reference[7:])
+    groups = groups.drop(index=rid) if groups is not None else None
+    return wide.drop(index=rid), wide.loc[rid], groups
+
+
+def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWindowsResult:
+    """Resilience windows of one variable."""
+    wide, reference, groups = _resilience_inputs(panel, section)
     return resilience_windows(
         wide,
         windows=[tuple(w) for w in section.windows] if section.windows else None,
@@ -179,14 +184,7 @@ def build_resilience(panel: Panel, section: ResilienceSection) -> ResilienceWind
 
 def build_sensitivity(panel: Panel, section: ResilienceSection, windows: list[tuple[int, int]]) -> pd.DataFrame:
     """Martin (2012) sensitivity index β per region for each resilience window."""
-    wide = panel.wide(section.variable)
-    groups = panel.group(section.group) if section.group else None
-    reference = section.reference
-    if reference.startswith("region:"):
-        rid = [r for r in panel.regions_ids if str(r) == reference[7:]][0]
-        reference = wide.loc[rid]
-        wide = wide.drop(index=rid)
-        groups = groups.drop(index=rid) if groups is not None else None
+    wide, reference, groups = _resilience_inputs(panel, section)
     parts = []
     for start, end in windows:
         res = sensitivity_index(wide, start=start, end=end, reference=reference, groups=groups)
