@@ -115,3 +115,16 @@ def test_outputs_of_a_dropped_step_are_removed_and_ctd_needs_coupling(tmp_path):
     path.write_text(text.replace('variables = ["gdp"]', 'variables = ["D"]'))
     with pytest.raises(ConfigError, match="'D' is neither a panel variable"):
         run_study(path)
+
+
+def test_reference_region_is_removed_and_used_as_reference(tmp_path):
+    from regionkit.indices.resilience import resilience
+
+    path, raw = _study(tmp_path)
+    path.write_text(path.read_text().replace('windows = [[2000, 2003]]', 'windows = [[2000, 2003]]\nreference = "region:A"'))
+    outcome = run_study(path)
+    got = pd.read_csv(outcome.output / "tables" / "resilience_0_gdp.csv").set_index("region")
+    wide = raw.set_index(["region", "year"])["gdp"].unstack("year")
+    want = resilience(wide.drop(index="A"), start=2000, end=2003, reference=wide.loc["A"]).frame
+    assert "A" not in got.index
+    np.testing.assert_allclose(got.loc[want.index, "index"], want["index"], rtol=1e-12)
