@@ -147,6 +147,60 @@ class EnvironmentSection(_Model):
         return self
 
 
+class WeightsSpec(_Model):
+    """One spatial weights scheme of the ``[spatial]`` section."""
+
+    name: str
+    kind: Literal["queen", "rook", "knn", "distance_band", "inverse_distance", "file"] = "queen"
+    k: int | None = Field(default=None, ge=1)
+    threshold: float | None = Field(default=None, gt=0)
+    unit: Literal["crs", "km"] = "crs"
+    power: float = Field(default=1.0, gt=0)
+    path: str | None = None
+    transform: Literal["R", "B"] = "R"
+    islands: Literal["error", "drop", "nearest", "keep"] = "error"
+
+    @model_validator(mode="after")
+    def _needs(self) -> WeightsSpec:
+        if self.kind == "knn" and self.k is None:
+            raise ValueError("kind = 'knn' needs k")
+        if self.kind == "distance_band" and self.threshold is None:
+            raise ValueError("kind = 'distance_band' needs threshold (with unit = 'crs' or 'km')")
+        if self.kind == "file" and not self.path:
+            raise ValueError("kind = 'file' needs path (GAL, GWT or CSV edge list)")
+        return self
+
+
+class ClassifySpec(_Model):
+    method: Literal["natural_breaks", "quantiles", "equal_interval", "std_mean", "user"] = "natural_breaks"
+    k: int = Field(default=5, ge=2)
+    breaks: list[float] | None = None
+
+
+class SpatialSection(_Model):
+    """Spatial autocorrelation of panel variables or results (needs region geometry)."""
+
+    variables: list[str] = Field(default_factory=lambda: ["D"])
+    weights: list[WeightsSpec] = Field(default_factory=lambda: [WeightsSpec(name="queen")])
+    years: list[int] | None = None
+    permutations: int = Field(default=999, ge=0, le=99999)
+    alternative: Literal["two-sided", "greater", "less", "folded"] = "two-sided"
+    adjust: Literal["none", "fdr", "bonferroni"] = "none"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    seed: int = 20240101
+    hotspots: bool = True
+    classify: ClassifySpec = Field(default_factory=ClassifySpec)
+
+    @model_validator(mode="after")
+    def _names(self) -> SpatialSection:
+        names = [w.name for w in self.weights]
+        if len(set(names)) != len(names):
+            raise ValueError(f"weights names must be unique: {names}")
+        if not self.weights:
+            raise ValueError("give at least one weights scheme")
+        return self
+
+
 class DispersionSection(_Model):
     variables: list[str] = Field(default_factory=lambda: ["D"])
     ddof: int = Field(default=1, ge=0)
@@ -167,6 +221,7 @@ class StudyConfig(_Model):
     agglomeration: AgglomerationSection | None = None
     environment: EnvironmentSection | None = None
     dispersion: DispersionSection | None = None
+    spatial: SpatialSection | None = None
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
 
@@ -314,6 +369,16 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
         for v in config.agglomeration.variables:
             if v not in variables:
                 problems.append(f"agglomeration.variables: {v!r} is not a panel variable")
+    spatial = getattr(config, "spatial", None)
+    if spatial is not None:
+        if panel.geometry is None:
+            problems.append("spatial: the panel has no geometry; add [data.geometry] (path, id_col)")
+        for v in spatial.variables:
+            if v not in variables and v not in derived:
+                problems.append(f"spatial.variables: {v!r} is neither a panel variable nor a result")
+        for y in spatial.years or []:
+            if y not in years:
+                problems.append(f"spatial.years: year {y} outside the panel ({min(years)}–{max(years)})")
     if config.dispersion:
         for v in config.dispersion.variables:
             if v not in variables and v not in derived:

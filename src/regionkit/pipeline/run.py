@@ -53,6 +53,7 @@ class StudyResults:
     provenance: dict = field(default_factory=dict)
     sensitivity: list[pd.DataFrame | None] = field(default_factory=list)
     environment: object | None = None
+    spatial: object | None = None
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -232,13 +233,20 @@ def compute_study(
             for var in config.dispersion.variables:
                 say(f"dispersion: {var}")
                 disp[var] = steps.build_dispersion(enriched, var, groupings[0] if groupings else None, config.dispersion)
+        spatial = None
+        if config.spatial is not None:
+            from .spatial_step import run_spatial
+
+            say("spatial autocorrelation")
+            key = content_key("spatial", enriched.content_hash(), config.spatial.model_dump())
+            spatial = cache.run("spatial", key, lambda: run_spatial(enriched, config.spatial, base))
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
         config=config, panel=enriched, join_report=join_report, composites=composites,
         coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
         groupings=groupings, warnings=caught, provenance=provenance,
-        sensitivity=sensitivity, environment=environment,
+        sensitivity=sensitivity, environment=environment, spatial=spatial,
     )
     return results, cache
 

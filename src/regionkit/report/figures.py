@@ -145,3 +145,54 @@ def dispersion_figure(table: pd.DataFrame, *, variable: str) -> Figure:
 def close(fig: Figure) -> None:
     """Release a figure's memory."""
     plt.close(fig)
+
+
+def moran_scatter(z: np.ndarray, lag: np.ndarray, *, slope: float, title: str,
+                  clusters: pd.Series | None = None, colors: dict[str, str] | None = None) -> Figure:
+    """Moran scatter plot: standardised value against its spatial lag, slope = Moran's I."""
+    fig, ax = plt.subplots(figsize=(5.2, 5.0))
+    if clusters is not None and colors is not None:
+        face = [colors.get(str(c), "#999999") for c in clusters]
+    else:
+        face = "#4575b4"
+    ax.scatter(z, lag, s=14, c=face, edgecolors="#333333", linewidths=0.3)
+    lim = float(np.nanmax(np.abs(np.concatenate([z, lag])))) * 1.1 or 1.0
+    xs = np.array([-lim, lim])
+    ax.plot(xs, slope * xs, color="black", lw=1.0, label=f"slope = I = {slope:.4f}")
+    ax.axhline(0, color="#888888", lw=0.6)
+    ax.axvline(0, color="#888888", lw=0.6)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_xlabel("standardised value z")
+    ax.set_ylabel("spatial lag of z")
+    ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def category_maps(geometry, categories: pd.DataFrame, *, title: str, colors: dict[str, str]) -> Figure:
+    """Small-multiple maps of unordered categories (LISA clusters, hot spots) with fixed colours.
+
+    ``categories`` is region × panel (e.g. year) with labels; legends list counts.
+    """
+    cols = list(categories.columns)
+    ncol = min(3, len(cols))
+    nrow = int(np.ceil(len(cols) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.0 * ncol, 4.4 * nrow), squeeze=False)
+    for k, col in enumerate(cols):
+        ax = axes[k // ncol][k % ncol]
+        lab = categories[col].reindex(geometry.index).astype(object)
+        face = [colors.get(str(c), "#dddddd") for c in lab]
+        geometry.plot(ax=ax, color=face, edgecolor="#999999", linewidth=0.3)
+        counts = lab.value_counts()
+        handles = [Patch(facecolor=colors[c], edgecolor="#999999", label=f"{c} ({int(counts.get(c, 0))})")
+                   for c in colors if counts.get(c, 0) > 0]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=6.5,
+                  frameon=False)
+        ax.set_title(f"{title}, {col}")
+        ax.set_axis_off()
+    for k in range(len(cols), nrow * ncol):
+        axes[k // ncol][k % ncol].set_axis_off()
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,7 @@ SECTIONS = [
     ("agglomeration", "Industrial agglomeration"),
     ("environment", "Environmental damage"),
     ("dispersion", "Regional disparities"),
+    ("spatial", "Spatial autocorrelation"),
     ("join_report", "Data matching"),
 ]
 
@@ -91,6 +92,19 @@ def _methods(results) -> list[str]:
         out.append(
             "Agglomeration: Fan & Scott (2003) HHI Σ_j (l_ij/l_j)², specialisation HHI, Krugman index, "
             "location quotients and Ellison–Glaeser γ."
+        )
+    sp_res = getattr(results, "spatial", None)
+    if sp_res is not None:
+        sec = sp_res.section
+        for name, w in sp_res.weights.items():
+            out.append(f"Spatial weights “{name}”: {w.summary()}.")
+        out.append(
+            f"Global Moran's I, Geary's C and Getis–Ord General G per year with analytic inference (normality "
+            f"and randomisation) and {sec.permutations} random permutations (seed {sec.seed}); p-values are "
+            f"{sec.alternative}. Local Moran's I = n·zᵢ·Σⱼwᵢⱼzⱼ/Σz² (Anselin 1995) with conditional "
+            f"permutation inference, significance p ≤ {sec.alpha} (adjustment: {sec.adjust}); clusters are "
+            "labelled HH/LL/LH/HL (GeoDa colours). Hot spots: Getis–Ord Gi* including the region itself "
+            "(Ord & Getis 1995 z-scores)."
         )
     return out
 

@@ -182,6 +182,10 @@ def write_all(results, folder: Path) -> list[Path]:
         add_figure(f"dispersion_{var}", F.dispersion_figure(d.table, variable=var),
                    f"Absolute and relative difference and Theil index of {var} over time.")
 
+    # ---- spatial autocorrelation
+    if results.spatial is not None:
+        _spatial_outputs(results, add_table, add_figure)
+
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
 
@@ -217,12 +221,117 @@ def _write_gpkg(results, region_year: pd.DataFrame, geometry, folder: Path) -> P
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         layer.to_file(folder / rel, layer="region_year", driver="GPKG")
+        if results.spatial is not None:
+            for (var, year), lisa in results.spatial.lisa.items():
+                t = lisa.to_frame().reset_index()
+                t["cluster"] = t["cluster"].astype(str)
+                if (var, year) in results.spatial.hotspots:
+                    h = results.spatial.hotspots[(var, year)].to_frame()
+                    t["gi_z"] = t["region"].map(h["z"])
+                    t["gi_cluster"] = t["region"].map(h["cluster"].astype(str))
+                g = gpd.GeoDataFrame(t.merge(geo, on="region"), geometry="geometry", crs=geometry.crs)
+                g.to_file(folder / rel, layer=f"lisa_{_slug(var)}_{year}", driver="GPKG")
         for i, (section, res) in enumerate(results.resilience):
             wide = res.wide()
             wide.columns = [f"{section.variable}_{s}_{e}" for s, e in wide.columns]
             g = gpd.GeoDataFrame(wide.reset_index().merge(geo, on="region"), geometry="geometry", crs=geometry.crs)
             g.to_file(folder / rel, layer=f"resilience_{i}_{_slug(section.variable)}", driver="GPKG")
     return rel
+
+
+def _spatial_outputs(results, add_table, add_figure) -> None:
+    from ..pipeline.spatial_step import class_labels
+    from ..spatial.autocorrelation import HOTSPOT_COLORS, LISA_COLORS
+
+    sp_res = results.spatial
+    sec = sp_res.section
+    names = results.panel.names()
+    geometry = results.panel.geometry
+    g = sp_res.global_table
+    perm = (f"{sec.permutations} random permutations (seed {sec.seed}), {sec.alternative} p-values"
+            if sec.permutations else "no permutations")
+    for name, w in sp_res.weights.items():
+        add_table(f"spatial_weights_{_slug(name)}", w.to_frame(), f"Spatial weights “{name}”: {w.summary()}.")
+    for var in sec.variables:
+        mor = g[(g["statistic"] == "Moran's I") & (g["variable"] == var)]
+        wide = mor.pivot(index="year", columns="weights",
+                         values=["value", "expected", "z_rand", "p_rand", "p_sim"])
+        wide = wide.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+        order = ["value", "expected", "z_rand", "p_rand", "p_sim"]
+        cols = [(wn, c) for wn in sp_res.weights for c in order]
+        wide = wide[cols]
+        wide.columns = [f"{wn}: {dict(value='I', expected='E[I]', z_rand='z', p_rand='p (analytic)', p_sim='p (permutation)')[c]}"
+                        for wn, c in cols]
+        add_table(f"spatial_moran_{_slug(var)}", wide.reset_index(),
+                  f"Global Moran's I of {var} by year and weights scheme: I, E[I], z and analytic p under "
+                  f"the randomisation assumption, and the permutation p ({perm}).")
+        add_figure(f"spatial_moran_{_slug(var)}",
+                   F.group_lines(mor.pivot(index="year", columns="weights", values="value"),
+                                 ylabel="Moran's I", title=f"Global Moran's I of {var}"),
+                   f"Global Moran's I of {var} over time for each weights scheme.")
+    other = g[g["statistic"] != "Moran's I"]
+    if not other.empty:
+        add_table("spatial_geary_g", other, "Geary's C (E[C] = 1; C < 1 means positive autocorrelation) and "
+                  "Getis–Ord General G (binary/raw weights) per variable, scheme and year; "
+                  "variance under normality and randomisation.")
+    first = next(iter(sp_res.weights))
+    for var in sec.variables:
+        lisa_cols, hot_cols, class_cols = {}, {}, {}
+        for year in sp_res.years:
+            lisa = sp_res.lisa[(var, year)]
+            t = lisa.to_frame().reset_index()
+            t.insert(1, "name", t["region"].map(names))
+            add_table(f"spatial_lisa_{_slug(var)}_{year}", t,
+                      f"Local Moran's I of {var} in {year} (weights “{first}”): {lisa.summary()}.",
+                      show=t[t["cluster"].astype(str) != "not significant"])
+            lisa_cols[year] = lisa.table["cluster"].astype(str)
+            if (var, year) in sp_res.hotspots:
+                hs = sp_res.hotspots[(var, year)]
+                h = hs.to_frame().reset_index()
+                h.insert(1, "name", h["region"].map(names))
+                add_table(f"spatial_gistar_{_slug(var)}_{year}", h,
+                          f"Getis–Ord Gi* (the region itself included) of {var} in {year}: z and analytic p "
+                          f"(Ord & Getis 1995); hot/cold spots at 90/95/99 %, adjust={hs.adjust}.",
+                          show=h[h["cluster"].astype(str) != "not significant"])
+                hot_cols[year] = hs.table["cluster"].astype(str)
+            c = sp_res.classes[(var, year)]
+            class_cols[year] = class_labels(c, results.panel.wide(var).index)
+        last = sp_res.years[-1]
+        lt = sp_res.lisa[(var, last)].table
+        mor = g[(g["statistic"] == "Moran's I") & (g["variable"] == var) & (g["weights"] == first)
+                & (g["year"] == last)]
+        add_figure(f"spatial_scatter_{_slug(var)}",
+                   F.moran_scatter(lt["z"].to_numpy(), lt["lag"].to_numpy(), slope=float(mor["value"].iloc[0]),
+                                   title=f"Moran scatter plot of {var}, {last}", clusters=lt["cluster"],
+                                   colors=LISA_COLORS),
+                   f"Moran scatter plot of {var} in {last} (weights “{first}”); points coloured by LISA cluster.")
+        if geometry is not None:
+            add_figure(f"spatial_lisa_{_slug(var)}",
+                       F.category_maps(geometry, pd.DataFrame(lisa_cols), title=f"LISA {var}", colors=LISA_COLORS),
+                       f"LISA cluster maps of {var} (GeoDa colours; {sec.alternative} permutation p ≤ "
+                       f"{sec.alpha}, adjust={sec.adjust}).")
+            if hot_cols:
+                add_figure(f"spatial_hotspots_{_slug(var)}",
+                           F.category_maps(geometry, pd.DataFrame(hot_cols), title=f"Gi* {var}",
+                                           colors=HOTSPOT_COLORS),
+                           f"Hot and cold spots (Getis–Ord Gi*) of {var}.")
+            c0 = sp_res.classes[(var, last)]
+            cats = c0.legend_labels()
+            frame = pd.DataFrame({y: class_cols[y] for y in sp_res.years})
+            add_figure(f"spatial_classes_{_slug(var)}",
+                       F.category_maps(geometry, frame, title=f"{var} classes",
+                                       colors=_class_palette(sp_res, var)),
+                       f"{var} in classes ({sec.classify.method}, k = {sec.classify.k}, per year; legend: "
+                       f"range and count). Last year's classes: {'; '.join(cats)}.")
+
+
+def _class_palette(sp_res, var) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for year in sp_res.years:
+        labels = sp_res.classes[(var, year)].legend_labels()
+        colors = F.class_colors(len(labels))
+        out.update(dict(zip(labels, colors, strict=True)))
+    return out
 
 
 def _latest_rows(region_year: pd.DataFrame, results) -> pd.DataFrame:

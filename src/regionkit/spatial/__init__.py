@@ -1,0 +1,1 @@
+"""Spatial statistics: weights, global and local autocorrelation, hot spots, classification."""
