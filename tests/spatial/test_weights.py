@@ -39,8 +39,6 @@ def haversine(lon1, lat1, lon2, lat2):
 
 def edges(w) -> set:
     """Directed links of a SpatialWeights or a libpysal W, as (focal, neighbor) pairs."""
-    if isinstance(w, SpatialWeights):
-        return {(i, j) for i, nb in w.neighbors.items() for j in nb}
     return {(i, j) for i, nb in w.neighbors.items() for j in nb}
 
 
@@ -119,15 +117,21 @@ def test_gwt_matches_libpysal():
     ours = read_weights(path, transform="B")
     theirs = libpysal.io.open(path).read()
     assert ours.n == theirs.n
-    order = [int(i) for i in ours.ids]
-    np.testing.assert_allclose(ours.sparse.toarray(), theirs.full()[0][np.ix_(*[[theirs.id2i[i] for i in order]] * 2)])
+    expected = {
+        (str(i), str(j)): v
+        for i in theirs.id_order
+        for j, v in zip(theirs.neighbors[i], theirs.weights[i], strict=True)
+    }
+    frame = ours.to_frame()
+    got = dict(zip(zip(frame["focal"], frame["neighbor"], strict=True), frame["weight"], strict=True))
+    assert got == pytest.approx(expected)
 
 
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
 @pytest.mark.parametrize("k", [1, 2, 4, 6])
 def test_knn_matches_libpysal_on_columbus(columbus, k):
     ours = knn(columbus, k=k)
     theirs = libpysal.weights.KNN.from_dataframe(columbus, k=k, use_index=True)
-    assert ours.neighbors == {i: tuple(ours.neighbors[i]) for i in ours.ids}
     assert {i: set(nb) for i, nb in ours.neighbors.items()} == {i: set(theirs.neighbors[i]) for i in ours.ids}
     assert (ours.cardinalities == k).all()
     np.testing.assert_allclose(ours.sparse.data, 1 / k)
@@ -156,16 +160,12 @@ def test_knn_geodesic_matches_brute_force_haversine():
 def test_knn_ties_go_to_the_first_listed():
     w = knn(np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]), k=1)
     assert w.neighbors[0] == (1,)
-    # more tied candidates than the first KD-tree query returns
-    angles = np.linspace(0, 2 * np.pi, 100, endpoint=False)
-    ring = np.vstack([[0.0, 0.0], np.column_stack([np.cos(angles), np.sin(angles)]) * 5])
-    ring = np.round(ring, 12)
-    w = knn(ring, k=20)
-    radius = np.hypot(ring[1:, 0], ring[1:, 1])
-    assert np.ptp(radius) < 1e-9
-    d = np.hypot(ring[1:, 0], ring[1:, 1])
-    tied = np.flatnonzero(d == d.min()) + 1
-    assert w.neighbors[0] == tuple(tied[:20].tolist())
+    # twelve points exactly 5 from the origin: more ties than the first KD-tree query returns
+    circle = [(5, 0), (-5, 0), (0, 5), (0, -5), (3, 4), (-3, 4), (3, -4), (-3, -4),
+              (4, 3), (-4, 3), (4, -3), (-4, -3)]
+    pts = np.array([(0, 0), *circle], dtype=float)
+    for k in (1, 3, 11):
+        assert knn(pts, k=k).neighbors[0] == tuple(range(1, k + 1))
 
 
 def test_knn_on_lattice_centroids_is_deterministic():
@@ -188,7 +188,7 @@ def test_row_standardised_rows_sum_to_one(columbus, us48):
         inverse_distance(columbus, power=2),
         lattice(4, 7),
     ):
-        assert w.transform == "R"
+        assert isinstance(w, SpatialWeights) and w.transform == "R"
         np.testing.assert_allclose(w.sparse.sum(axis=1), 1.0)
         assert w.sparse.diagonal().sum() == 0
         assert w.sparse.dtype == np.float64
@@ -308,7 +308,6 @@ def test_km_band_on_state_polygons_is_plausible(us48):
     # the two big south-western states have no centroid within 500 km; the north-east is dense
     assert set(w.islands) == {"AZ", "NM"}
     assert {"CT", "MA", "NY"} <= set(w.neighbors["RI"])
-    assert "CA" not in w.neighbors["NV"] or True
     assert 3 < w.cardinalities.mean() < 6
     # independent check: centroids in an equal-area projection (CONUS Albers), great-circle distances
     cent = us48.to_crs("EPSG:5070").centroid.to_crs("EPSG:4326")
@@ -322,13 +321,14 @@ def test_km_band_on_state_polygons_is_plausible(us48):
 
 def test_km_on_projected_crs_uses_the_crs_unit(us48):
     albers = us48.to_crs("EPSG:5070")  # metres
-    km = distance_band(albers, threshold=500, unit="km")
     metres = distance_band(albers, threshold=500_000, islands="keep")
-    assert edges(km.__class__(**{**km.__dict__})) == edges(metres) if not metres.islands else True
-    feet = us48.to_crs("EPSG:2163").to_crs("ESRI:102039")  # still metres
-    assert edges(distance_band(feet, threshold=500, unit="km", islands="keep")) == edges(metres)
-    us_feet = us48.to_crs("EPSG:6350").to_crs("+proj=aea +lat_1=29.5 +lat_2=45.5 +lat_0=23 +lon_0=-96 +datum=NAD83 +units=us-ft")
-    assert edges(distance_band(us_feet, threshold=500, unit="km", islands="keep")) == edges(metres)
+    km = distance_band(albers, threshold=500, unit="km", islands="keep")
+    assert edges(km) == edges(metres) and "km" in km.description
+    us_feet = albers.to_crs(
+        "+proj=aea +lat_0=23 +lon_0=-96 +lat_1=29.5 +lat_2=45.5 +datum=NAD83 +units=us-ft +no_defs"
+    )
+    in_feet = distance_band(us_feet, threshold=500, unit="km", islands="keep")
+    assert edges(in_feet) == edges(metres)
 
 
 def test_km_needs_a_known_unit(us48, columbus):
@@ -372,7 +372,7 @@ def test_csv_unknown_id_is_named(tmp_path):
     with pytest.raises(InputError, match=r"'OR'"):
         read_weights(tmp_path / "w.csv", ids=["CA", "NV", "OR", "XX"])
     kept = read_weights(path, ids=["CA", "NV", "OR", "XX"], islands="keep")
-    assert kept.islands == ("OR", "XX") or kept.islands == ("OR",)
+    assert kept.islands == ("OR", "XX")
 
 
 def test_csv_ids_absent_from_file_are_islands(tmp_path):

@@ -168,6 +168,8 @@ class WeightsSpec(_Model):
             raise ValueError("kind = 'distance_band' needs threshold (with unit = 'crs' or 'km')")
         if self.kind == "file" and not self.path:
             raise ValueError("kind = 'file' needs path (GAL, GWT or CSV edge list)")
+        if self.kind == "file" and self.islands == "nearest":
+            raise ValueError("islands = 'nearest' needs geometry; for a weights file use 'error', 'drop' or 'keep'")
         return self
 
 

@@ -235,7 +235,7 @@ def moran(
     >>> y = np.arange(25.0) // 5          # rows of a 5 x 5 grid: strong positive autocorrelation
     >>> r = moran(y, w, permutations=99, rng=1)
     >>> round(r.value, 4), r.p_sim < 0.05
-    (0.75, True)
+    (0.84, True)
     """
     check_option("alternative", alternative, Alternative)
     v = _values(y, w)
@@ -432,7 +432,7 @@ def moran_bivariate(
     >>> y = np.arange(25.0) // 5
     >>> r = moran_bivariate(y, y, lattice(5, 5, kind="rook"), permutations=0)
     >>> round(r.value, 4)
-    0.75
+    0.84
     """
     check_option("alternative", alternative, Alternative)
     vx = _values(x, w, "x")
@@ -666,9 +666,9 @@ def local_g(
     >>> import numpy as np
     >>> from regionkit.spatial.weights import lattice
     >>> from regionkit.spatial.autocorrelation import local_g
-    >>> y = np.ones(25); y[:5] = 20.0
-    >>> r = local_g(y, lattice(5, 5, transform="B"), permutations=0)
-    >>> r.table["cluster"].iloc[0]
+    >>> y = np.ones(49); y[:14] = 20.0                # the top two rows of a 7 x 7 grid are high
+    >>> r = local_g(y, lattice(7, 7, transform="B"), permutations=0)
+    >>> r.table["cluster"].iloc[3]
     'hot spot 99%'
     """
     check_option("alternative", alternative, Alternative)

@@ -259,25 +259,23 @@ def contiguity(
     >>> w.n, w.neighbors["WA"], round(float(w.sparse.sum(axis=1).max()), 12)
     (48, ('ID', 'OR'), 1.0)
     """
-    import shapely
-
     check_option("kind", kind, Kind)
     check_option("transform", transform, Transform)
     check_option("islands", islands, Islands)
     gs, ids, where = _geometries(gdf)
     geoms = np.asarray(gs.values, dtype=object)
-    types = shapely.get_type_id(geoms)
-    bad = ~np.isin(types, (3, 6))  # Polygon, MultiPolygon
+    bad = ~gs.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if bad.any():
+        found = ", ".join(sorted(set(gs.geom_type[bad])))
         raise InputError(
-            f"{where}: contiguity needs polygons; region(s) {_first(np.asarray(ids, dtype=object)[bad])} "
-            f"have geometry type(s) {sorted(set(shapely.get_type_id(geoms[bad]).tolist()))} "
-            "(shapely type ids; 3 = Polygon, 6 = MultiPolygon)"
+            f"{where}: contiguity needs polygons; region(s) {_first(gs.index[bad].tolist())} "
+            f"are {found}"
         )
     raw = _vertex_contiguity(geoms, rook=kind == "rook")
     desc = f"{kind} contiguity (shared {'edge' if kind == 'rook' else 'vertex'})"
     geodesic = _is_geographic(gs.crs)
-    nearest = _nearest_linker(gdf, geodesic=geodesic, scale=1.0, unit_label="km" if geodesic else _crs_unit_label(gs.crs), weight=None)
+    label = "km" if geodesic else _crs_unit_label(gs.crs)
+    nearest = _nearest_linker(gdf, geodesic=geodesic, scale=1.0, unit_label=label, weight=None)
     return _finish(
         raw, ids, transform=transform, islands=islands, description=desc, where=where,
         names=_names(gdf), nearest=nearest,
@@ -340,7 +338,8 @@ def knn(
     rows = np.repeat(np.arange(n), k)
     raw = sp.csr_array((np.ones(n * k), (rows, nbr.ravel())), shape=(n, n))
     metric = "great-circle" if geodesic else "planar"
-    desc = f"{k} nearest neighbours ({metric} distance between centroids)"
+    what = "points" if where == "coordinates" else "centroids"
+    desc = f"{k} nearest neighbours ({metric} distance between {what})"
     return _finish(raw, ids, transform=transform, islands="keep", description=desc, where=where)
 
 
@@ -413,7 +412,9 @@ def distance_band(
     raw = sp.csr_array((values, (i, j)), shape=(len(ids), len(ids)))
     metric = "great-circle" if geodesic else "planar"
     desc = f"distance band <= {threshold:g} {label} ({metric}, {'binary' if binary else '1/d'})"
-    nearest = _nearest_linker(gdf, geodesic=geodesic, scale=scale, unit_label=label, weight=weight, space=space)
+    nearest = _nearest_linker(
+        gdf, geodesic=geodesic, scale=scale, unit_label=label, weight=weight, space=space
+    )
     return _finish(
         raw, ids, transform=transform, islands=islands, description=desc, where=where,
         names=_names(gdf), nearest=nearest,
@@ -500,7 +501,9 @@ def inverse_distance(
     metric = "great-circle" if geodesic else "planar"
     within = "all pairs" if threshold is None else f"d <= {threshold:g} {label}"
     desc = f"inverse distance d^-{power:g} ({within}, d in {label}, {metric})"
-    nearest = _nearest_linker(gdf, geodesic=geodesic, scale=scale, unit_label=label, weight=_power_weight(power), space=space)
+    nearest = _nearest_linker(
+        gdf, geodesic=geodesic, scale=scale, unit_label=label, weight=_power_weight(power), space=space
+    )
     return _finish(
         raw, ids, transform=transform, islands=islands, description=desc, where=where,
         names=_names(gdf), nearest=nearest,
@@ -631,9 +634,9 @@ def read_weights(
     else:
         out_ids = list(ids)
         as_str = [str(u) for u in out_ids]
-        if len(set(as_str)) != len(as_str):
-            dup = sorted({s for s in as_str if as_str.count(s) > 1})
-            raise InputError(f"ids repeat {_first(dup)}")
+        repeated = pd.Index(as_str)
+        if repeated.has_duplicates:
+            raise InputError(f"ids repeat {_first(repeated[repeated.duplicated()].unique().tolist())}")
         pos = {s: p for p, s in enumerate(as_str)}
         unknown = [u for u in file_ids if u not in pos]
         if unknown:
@@ -748,9 +751,9 @@ def _finish(
         if islands == "error":
             raise InputError(
                 f"{where}: {iso.size} island(s) without a neighbour under {description}: "
-                f"{_labels([ids[i] for i in iso], names)}; pass islands='drop', 'keep'"
+                f"{_labels([ids[i] for i in iso], names)}; pass islands='drop'"
                 + (", 'nearest'" if nearest is not None else "")
-                + " to handle them"
+                + " or 'keep' to handle them"
             )
         if islands == "drop":
             keep = np.arange(len(ids))
@@ -804,7 +807,8 @@ def _components(matrix: sp.csr_array) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     pattern = sp.csr_array((np.ones(matrix.nnz), matrix.indices, matrix.indptr), shape=matrix.shape)
-    _, labels = connected_components(pattern + pattern.T, directed=False)
+    # weak components of the directed graph = components of the symmetrised graph
+    _, labels = connected_components(pattern, directed=True, connection="weak")
     sizes = np.bincount(labels)
     order = np.lexsort((np.arange(sizes.size), -sizes))  # largest first, then first appearance
     relabel = np.empty_like(order)
@@ -897,13 +901,9 @@ def _points(data: Any, geodesic: bool | None) -> tuple[list, np.ndarray, bool, s
     gs, ids, where = _geometries(data)
     if geodesic is None:
         geodesic = _is_geographic(gs.crs)
-    geoms = np.asarray(gs.values, dtype=object)
-    if _is_geographic(gs.crs):
-        lonlat = _equal_area_centroids(gs)
-        if geodesic:
-            return ids, lonlat, True, where
-        return ids, shapely.get_coordinates(shapely.centroid(geoms)), False, where
-    planar = shapely.get_coordinates(shapely.centroid(geoms))
+    if geodesic and _is_geographic(gs.crs):
+        return ids, _equal_area_centroids(gs), True, where
+    planar = shapely.get_coordinates(shapely.centroid(np.asarray(gs.values, dtype=object)))
     if not geodesic:
         return ids, planar, False, where
     if gs.crs is None:  # geodesic without CRS: coordinates are taken as lon/lat degrees
@@ -1035,20 +1035,22 @@ def _pairs_within(space: _Space, radius: float) -> tuple[np.ndarray, np.ndarray,
 
 
 def _all_pairs(space: _Space, block: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every ordered pair ``i ≠ j`` with its native distance (computed in row blocks)."""
+    """Every ordered pair ``i ≠ j`` (row-major) with its native distance, computed in row blocks."""
     n = space.tree_points.shape[0]
-    rows, cols, dist = [], [], []
-    cols_all = np.arange(n)
+    dist = np.empty((n, n))
     for start in range(0, n, block):
-        r = np.arange(start, min(n, start + block))
-        ii = np.repeat(r, n)
-        jj = np.tile(cols_all, r.size)
-        off = ii != jj
-        ii, jj = ii[off], jj[off]
-        rows.append(ii)
-        cols.append(jj)
-        dist.append(_distances(space, ii, jj))
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(dist)
+        stop = min(n, start + block)
+        if space.geodesic:
+            ll = space.lonlat
+            dist[start:stop] = haversine_km(ll[start:stop, None, 0], ll[start:stop, None, 1], ll[None, :, 0], ll[None, :, 1])
+        else:
+            p = space.tree_points
+            dist[start:stop] = np.hypot(p[start:stop, None, 0] - p[None, :, 0], p[start:stop, None, 1] - p[None, :, 1])
+    i = np.repeat(np.arange(n), n - 1)
+    j = np.tile(np.arange(n - 1), n)
+    j += j >= i  # skip the diagonal
+    off_diagonal = dist.ravel()[1:].reshape(n - 1, n + 1)[:, :-1].ravel() if n > 1 else dist.ravel()[:0]
+    return i, j, off_diagonal
 
 
 def _knn_query(space: _Space, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
