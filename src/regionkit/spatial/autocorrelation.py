@@ -187,7 +187,7 @@ class GlobalStatistic:
 
 
 def _perm_chunks(permutations: int, n: int) -> list[int]:
-    size = max(1, min(permutations, int(2e7 // max(n, 1))))
+    size = max(1, min(permutations, int(1e6 // max(n, 1))))
     out, left = [], permutations
     while left > 0:
         out.append(min(size, left))
