@@ -252,3 +252,18 @@ def test_errors_name_regions():
     s = pd.Series(np.arange(8.0), index=range(8))
     with pytest.raises(InputError, match=r"no value for region\(s\) \[8\]"):
         A.moran(s, w)
+
+
+@pytest.mark.parametrize(("dataset", "variable"), [("columbus", "CRIME"), ("us_income", "1929"),
+                                                   ("us_income", "2009"), ("mexico", "pcgdp1940")])
+def test_global_and_local_match_esda_on_all_example_data(dataset, variable, tmp_path_factory):
+    w = _weights(dataset, "W", tmp_path_factory)
+    wl = w.to_libpysal()
+    wl.transform = "r"
+    y = _data(dataset)[variable].to_numpy(float)
+    m = esda.Moran(y, wl, permutations=0)
+    r = A.moran(y, w, permutations=0)
+    assert_allclose([r.value, r.expected, r.var_norm, r.var_rand, r.z_norm, r.z_rand, r.p_norm, r.p_rand],
+                    [m.I, m.EI, m.VI_norm, m.VI_rand, m.z_norm, m.z_rand, m.p_norm, m.p_rand], rtol=RTOL)
+    lm = esda.Moran_Local(y, wl, permutations=0)
+    assert_allclose(A.local_moran(y, w, permutations=0, denominator="n-1").table["value"], lm.Is, rtol=RTOL)

@@ -162,6 +162,13 @@ def test_k_equal_to_distinct_values_puts_each_value_in_its_class():
 
 
 # ------------------------------------------------------------------ engine paths (threads, slices, pruning)
+@pytest.mark.parametrize("n", [0, 1, 7, 4_095, 4_096, 8_192, 8_193, 50_000])
+def test_blocked_prefix_sums(n):
+    v = np.random.default_rng(n).normal(size=n)
+    expected = np.concatenate([[0.0], np.cumsum(v)])
+    np.testing.assert_allclose(C._prefix_sums(v), expected, rtol=1e-12, atol=1e-10)
+
+
 def test_threaded_chunked_and_sliced_paths_agree(monkeypatch):
     x = mixed_values(11, 4_000, 2)
     monkeypatch.setattr(C, "_THREADS_MIN", 10)

@@ -52,6 +52,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from .._checks import check_option
 from ..errors import InputError
@@ -153,14 +154,14 @@ class Classification:
 
 # ------------------------------------------------------------------ public function
 def classify(
-    values,
+    values: ArrayLike,
     *,
     method: Method,
     k: int = 5,
     breaks: Sequence[float] | None = None,
     multiples: Sequence[float] | None = None,
     sample: int | None = None,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
 ) -> Classification:
     """Classify values for a choropleth map.
 
@@ -268,7 +269,7 @@ def classify(
 
 
 # ------------------------------------------------------------------ checks
-def _as_values(values) -> np.ndarray:
+def _as_values(values: ArrayLike) -> np.ndarray:
     try:
         y = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -517,6 +518,26 @@ def _fisher_jenks_cuts(u: np.ndarray, w: np.ndarray | None, k: int) -> np.ndarra
     return np.array(cuts[::-1], dtype=np.intp)
 
 
+def _prefix_sums(v: np.ndarray, block: int = 4096) -> np.ndarray:
+    """``[0, v0, v0+v1, …]`` summed in blocks: rounding error grows with ``block + n/block``, not ``n``."""
+    n = v.size
+    out = np.zeros(n + 1)
+    nb = n // block
+    if nb > 1:
+        body = np.cumsum(v[: nb * block].reshape(nb, block), axis=1)
+        offsets = np.zeros(nb)
+        np.cumsum(body[:-1, -1], out=offsets[1:])
+        body += offsets[:, None]
+        out[1 : nb * block + 1] = body.ravel()
+        start = nb * block
+    else:
+        start = 0
+    if start < n:
+        np.cumsum(v[start:], out=out[start + 1 :])
+        out[start + 1 :] += out[start]
+    return out
+
+
 def _workers() -> int:
     try:
         n = len(os.sched_getaffinity(0))
@@ -531,22 +552,20 @@ class _Engine:
     def __init__(self, u: np.ndarray, w: np.ndarray | None) -> None:
         m = u.size
         self.m = m
-        xc = u - u[m // 2]  # centred on the median: smaller prefix sums, less cancellation
-        s1 = np.zeros(m + 1)
-        s2 = np.zeros(m + 1)
+        xc = u - u[m // 2]  # centred on the middle value: smaller sums, less cancellation
         if w is None:
-            np.cumsum(xc, out=s1[1:])
-            np.cumsum(xc * xc, out=s2[1:])
+            self.s1 = _prefix_sums(xc)
+            xc *= xc
+            self.s2 = _prefix_sums(xc)
             self.w = None  # W(i) = i
             self.wf = np.arange(m + 1, dtype=float)
         else:
             wf = w.astype(float)
-            np.cumsum(xc * wf, out=s1[1:])
-            np.cumsum(xc * xc * wf, out=s2[1:])
-            self.w = np.zeros(m + 1)
-            np.cumsum(wf, out=self.w[1:])
-            self.wf = self.w
-        self.s1, self.s2 = s1, s2
+            self.w = self.wf = _prefix_sums(wf)
+            xc *= wf
+            self.s1 = _prefix_sums(xc)
+            xc *= u - u[m // 2]
+            self.s2 = _prefix_sums(xc)
         self.pool: ThreadPoolExecutor | None = None
 
     # -- cost of the last class for the pruning bound: SSQ of points b..m-1
