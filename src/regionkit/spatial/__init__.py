@@ -10,7 +10,7 @@ from .autocorrelation import (
     moran,
     moran_bivariate,
 )
-from .classify import Classification, classify
+from .classify import Classification  # the function stays regionkit.spatial.classify.classify
 from .weights import (
     SpatialWeights,
     contiguity,
@@ -27,7 +27,6 @@ __all__ = [
     "GlobalStatistic",
     "LocalStatistic",
     "SpatialWeights",
-    "classify",
     "contiguity",
     "distance_band",
     "from_libpysal",
