@@ -203,6 +203,32 @@ class SpatialSection(_Model):
         return self
 
 
+class ModelSpec(_Model):
+    """One regression specification of ``[[models]]`` (fitted on all regions and by group)."""
+
+    name: str
+    formula: str
+    estimator: Literal["tobit", "re_tobit", "fe_tobit", "mundlak_tobit", "pooled", "fe", "fe_twoway", "re"] = "tobit"
+    left: float | None = 0.0
+    right: float | None = 1.0
+    cov_type: Literal["nonrobust", "robust", "cluster"] = "cluster"
+    quadrature: Literal["adaptive", "gauss-hermite"] = "adaptive"
+    points: int = Field(default=12, ge=2, le=64)
+    by: str | None = None
+    hausman: bool = False
+    years: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _limits(self) -> ModelSpec:
+        if "~" not in self.formula:
+            raise ValueError("formula must look like 'D ~ log(x) + z'")
+        if self.left is not None and self.right is not None and self.left >= self.right:
+            raise ValueError("left limit must be below the right limit")
+        if self.hausman and self.estimator not in ("fe", "re"):
+            raise ValueError("hausman = true compares linear FE and RE: use estimator = 'fe' or 're'")
+        return self
+
+
 class DispersionSection(_Model):
     variables: list[str] = Field(default_factory=lambda: ["D"])
     ddof: int = Field(default=1, ge=0)
@@ -224,6 +250,7 @@ class StudyConfig(_Model):
     environment: EnvironmentSection | None = None
     dispersion: DispersionSection | None = None
     spatial: SpatialSection | None = None
+    models: list[ModelSpec] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
 
@@ -371,6 +398,14 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
         for v in config.agglomeration.variables:
             if v not in variables:
                 problems.append(f"agglomeration.variables: {v!r} is not a panel variable")
+    for i, m in enumerate(getattr(config, "models", []) or []):
+        if m is None:
+            continue
+        if m.by and m.by not in groupings:
+            problems.append(f"models[{i}] ({m.name}): grouping {m.by!r} unknown; groupings: {sorted(groupings)}")
+        for y in m.years or []:
+            if y not in years:
+                problems.append(f"models[{i}] ({m.name}): year {y} outside the panel")
     spatial = getattr(config, "spatial", None)
     if spatial is not None:
         if panel.geometry is None:

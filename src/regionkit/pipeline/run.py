@@ -54,6 +54,7 @@ class StudyResults:
     sensitivity: list[pd.DataFrame | None] = field(default_factory=list)
     environment: object | None = None
     spatial: object | None = None
+    models: list = field(default_factory=list)
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -240,13 +241,20 @@ def compute_study(
             say("spatial autocorrelation")
             key = content_key("spatial", enriched.content_hash(), config.spatial.model_dump())
             spatial = cache.run("spatial", key, lambda: run_spatial(enriched, config.spatial, base))
+        models = []
+        if config.models:
+            from .models_step import run_models
+
+            say("regression models")
+            key = content_key("models", enriched.content_hash(), [m.model_dump() for m in config.models])
+            models = cache.run("models", key, lambda: run_models(enriched, list(config.models)))
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
         config=config, panel=enriched, join_report=join_report, composites=composites,
         coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
         groupings=groupings, warnings=caught, provenance=provenance,
-        sensitivity=sensitivity, environment=environment, spatial=spatial,
+        sensitivity=sensitivity, environment=environment, spatial=spatial, models=models,
     )
     return results, cache
 

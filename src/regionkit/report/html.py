@@ -17,6 +17,7 @@ SECTIONS = [
     ("environment", "Environmental damage"),
     ("dispersion", "Regional disparities"),
     ("spatial", "Spatial autocorrelation"),
+    ("models", "Influencing factors (regression models)"),
     ("join_report", "Data matching"),
 ]
 

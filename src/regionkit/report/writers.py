@@ -186,6 +186,34 @@ def write_all(results, folder: Path) -> list[Path]:
     if results.spatial is not None:
         _spatial_outputs(results, add_table, add_figure)
 
+    # ---- regression models
+    for i, run in enumerate(results.models):
+        key = f"models_{i}_{_slug(run.spec.name)}"
+        table = run.table
+        frame = table.to_frame().reset_index()
+        frame.columns = [str(c) for c in frame.columns]
+        (folder / "tables").mkdir(parents=True, exist_ok=True)
+        for ext, text in (("txt", table.to_text()), ("tex", table.to_latex())):
+            (folder / "tables" / f"{key}.{ext}").write_text(text, encoding="utf-8")
+            written.append(Path("tables") / f"{key}.{ext}")
+        table.to_xlsx(folder / "tables" / f"{key}.xlsx")
+        written.append(Path("tables") / f"{key}.xlsx")
+        frame.to_csv(folder / "tables" / f"{key}.csv", index=False)
+        written.append(Path("tables") / f"{key}.csv")
+        tables[key] = frame
+        by = f" and by {run.spec.by}" if run.spec.by else ""
+        caption = (f"{run.spec.name}: {run.spec.estimator} estimates of {run.spec.formula} on all regions{by} "
+                   f"(standard errors in parentheses; covariance: {run.spec.cov_type}).")
+        haus = [v for k, v in run.extras.items() if k.startswith("hausman:")]
+        if haus:
+            caption += " Hausman tests: " + "; ".join(
+                f"{k.split(':', 1)[1]} χ² = {v.chi2:.3f}, df {v.df}, p = {v.p:.4f}"
+                for k, v in run.extras.items() if k.startswith("hausman:")) + "."
+        notes = sorted({n for r in run.fits.values() for n in r.notes})
+        if notes:
+            caption += " Notes: " + " ".join(notes)
+        entries_t.append(TableEntry(key, caption, table.to_html(), f"tables/{key}.csv"))
+
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
 
