@@ -97,3 +97,48 @@ hausman = true
         run_study(path)
     text = str(info.value)
     assert "formula must look like" in text and "hausman = true compares linear FE and RE" in text
+
+
+def test_tobit_estimators_by_group_equal_library(tmp_path):
+    from regionkit.econometrics.formula import design
+    from regionkit.econometrics.panel_tobit import random_effects_tobit
+    from regionkit.econometrics.tobit import tobit
+
+    frame = _panel(tmp_path)
+    path = _toml(tmp_path, """
+[[models]]
+name = "pooled tobit"
+formula = "y ~ log(x1) + x2"
+estimator = "tobit"
+cov_type = "cluster"
+by = "zone"
+
+[[models]]
+name = "re tobit"
+formula = "y ~ log(x1) + x2"
+estimator = "re_tobit"
+
+[[models]]
+name = "fe tobit"
+formula = "y ~ log(x1) + x2"
+estimator = "fe_tobit"
+
+[[models]]
+name = "mundlak"
+formula = "y ~ log(x1) + x2"
+estimator = "mundlak_tobit"
+""")
+    outcome = run_study(path)
+    runs = {r.spec.name: r for r in outcome.results.models}
+    data = frame.set_index(["region", "year"])
+    d = design("y ~ log(x1) + x2", data)
+    regions = pd.Series(data.index.get_level_values("region"), index=data.index)
+    pooled = tobit(d.y, d.X, left=0.0, right=1.0, cov_type="cluster", groups=regions)
+    pd.testing.assert_series_equal(runs["pooled tobit"].fits["All"].params, pooled.params, rtol=1e-8)
+    pd.testing.assert_series_equal(runs["pooled tobit"].fits["All"].bse, pooled.bse, rtol=1e-8)
+    assert list(runs["pooled tobit"].fits) == ["All", "east", "west"]
+    re = random_effects_tobit(d.y, d.X, regions, left=0.0, right=1.0)
+    pd.testing.assert_series_equal(runs["re tobit"].fits["All"].params, re.result.params, rtol=1e-8)
+    assert any("incidental" in n for n in runs["fe tobit"].fits["All"].notes)
+    table = (outcome.output / "tables" / "models_0_pooled_tobit.txt").read_text()
+    assert "All" in table and "east" in table and "***" in table
