@@ -196,3 +196,56 @@ def category_maps(geometry, categories: pd.DataFrame, *, title: str, colors: dic
         axes[k // ncol][k % ncol].set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def residual_diagnostics(fitted: np.ndarray, residuals: np.ndarray, *, title: str) -> Figure:
+    """Residuals against fitted values and a normal Q–Q plot of the residuals."""
+    from scipy import stats as st
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    axes[0].scatter(fitted, residuals, s=8, alpha=0.6, color="#4575b4")
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set_xlabel("fitted")
+    axes[0].set_ylabel("residual")
+    axes[0].set_title("Residuals vs fitted")
+    r = np.sort(np.asarray(residuals, dtype=float))
+    q = st.norm.ppf((np.arange(1, len(r) + 1) - 0.5) / len(r))
+    axes[1].scatter(q, r, s=8, alpha=0.6, color="#4575b4")
+    sd = r.std(ddof=1) if len(r) > 1 else 1.0
+    axes[1].plot(q, r.mean() + sd * q, color="black", lw=0.8)
+    axes[1].set_xlabel("normal quantile")
+    axes[1].set_ylabel("residual")
+    axes[1].set_title("Normal Q–Q")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def path_diagram(x: str, mediators: list[tuple[str, str, str]], y: str, *, direct: str, title: str) -> Figure:
+    """Mediation path diagram: X → M_j (label a_j) → Y (label b_j) and the direct path X → Y (c′).
+
+    ``mediators`` holds (name, a-label, b-label) for each parallel mediator.
+    """
+    k = len(mediators)
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 1.1 * k))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1.2, k + 0.4)
+    ax.set_axis_off()
+    box = {"boxstyle": "round,pad=0.4", "facecolor": "#f4f4f4", "edgecolor": "#333333"}
+    ax.text(1.0, -0.6, x, ha="center", va="center", bbox=box, fontsize=10)
+    ax.text(9.0, -0.6, y, ha="center", va="center", bbox=box, fontsize=10)
+    arrow = {"arrowstyle": "->", "color": "#333333", "lw": 1.2}
+    ax.annotate("", xy=(8.2, -0.6), xytext=(1.8, -0.6), arrowprops=arrow)
+    ax.text(5.0, -0.95, f"c′ = {direct}", ha="center", fontsize=9)
+    for j, (name, a, b) in enumerate(mediators):
+        yy = k - j - 0.2
+        ax.text(5.0, yy, name, ha="center", va="center", bbox=box, fontsize=10)
+        ax.annotate("", xy=(4.2, yy - 0.1), xytext=(1.4, -0.3), arrowprops=arrow)
+        ax.annotate("", xy=(8.6, -0.3), xytext=(5.8, yy - 0.1), arrowprops=arrow)
+        mid_a = ((1.4 + 4.2) / 2, (-0.3 + yy - 0.1) / 2)
+        mid_b = ((5.8 + 8.6) / 2, (yy - 0.1 - 0.3) / 2)
+        ax.text(mid_a[0] - 0.25, mid_a[1] + 0.12, f"a = {a}", ha="right", fontsize=9)
+        ax.text(mid_b[0] + 0.25, mid_b[1] + 0.12, f"b = {b}", ha="left", fontsize=9)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
