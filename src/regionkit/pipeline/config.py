@@ -229,6 +229,81 @@ class ModelSpec(_Model):
         return self
 
 
+class IndicatorSystemSection(_Model):
+    """Multi-dimension indicator system (e.g. urban economic resilience) with obstacle degrees."""
+
+    name: str = "resilience"
+    dimensions: dict[str, dict[str, Literal["positive", "negative"]]]
+    weighting: Literal["entropy", "equal", "user"] = "entropy"
+    weights: dict[str, float] | None = None
+    dimension_weights: Literal["entropy", "equal", "sum"] | dict[str, float] = "sum"
+    top_k: int = Field(default=3, ge=1)
+
+
+class PopulationSection(_Model):
+    """Population change S = registered − resident (S > 0 shrinking)."""
+
+    registered: str
+    resident: str
+    name: str = "S"
+    tolerance: float = Field(default=0.0, ge=0)
+    tolerance_mode: Literal["absolute", "relative"] = "absolute"
+
+
+class RationalizationSection(_Model):
+    """Theil industrial-structure rationalisation from sector value added and employment columns."""
+
+    value_added: dict[str, str]
+    employment: dict[str, str]
+    name: str = "R"
+
+    @model_validator(mode="after")
+    def _sectors(self) -> RationalizationSection:
+        if set(self.value_added) != set(self.employment):
+            raise ValueError("value_added and employment must list the same sectors")
+        return self
+
+
+class RatioSpec(_Model):
+    """A ratio indicator such as informatisation = (mobile + internet users) / population."""
+
+    name: str
+    numerators: list[str]
+    denominator: str
+    scale: float = 1.0
+
+
+class MixedModelSpec(_Model):
+    """A linear mixed model with lme4-style random terms; all specs form one comparison table."""
+
+    name: str
+    formula: str
+    method: Literal["REML", "ML"] = "REML"
+
+    @model_validator(mode="after")
+    def _random(self) -> MixedModelSpec:
+        if "|" not in self.formula:
+            raise ValueError("a mixed-model formula needs a random term such as (1|region)")
+        return self
+
+
+class MediationSpec(_Model):
+    """Product-of-coefficients mediation with parallel mediators and a (cluster) bootstrap."""
+
+    name: str
+    x: str
+    m: list[str]
+    y: str
+    covariates: list[str] = Field(default_factory=list)
+    n_boot: int = Field(default=2000, ge=0)
+    ci: Literal["percentile", "bias-corrected"] = "bias-corrected"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    cluster: bool = True
+    outcome: Literal["ols", "mixed"] = "ols"
+    outcome_random: str = "(1|region)"
+    seed: int = 20240101
+
+
 class DispersionSection(_Model):
     variables: list[str] = Field(default_factory=lambda: ["D"])
     ddof: int = Field(default=1, ge=0)
@@ -251,6 +326,12 @@ class StudyConfig(_Model):
     dispersion: DispersionSection | None = None
     spatial: SpatialSection | None = None
     models: list[ModelSpec] = Field(default_factory=list)
+    indicator_system: IndicatorSystemSection | None = None
+    population: PopulationSection | None = None
+    rationalization: RationalizationSection | None = None
+    ratios: list[RatioSpec] = Field(default_factory=list)
+    mixed_models: list[MixedModelSpec] = Field(default_factory=list)
+    mediation: list[MediationSpec] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
 
@@ -352,6 +433,28 @@ def data_problems(config: StudyConfig | SimpleNamespace, panel) -> list[str]:
     """Every name the config uses that the panel lacks (``None`` sections of a partial config are skipped)."""
     problems: list[str] = []
     variables = set(panel.variables)
+    urban_vars: list[tuple[str, str]] = []
+    urban_names: set[str] = set()
+    isys = getattr(config, "indicator_system", None)
+    if isys is not None:
+        urban_vars += [("indicator_system", v) for d in isys.dimensions.values() for v in d]
+        urban_names |= {isys.name, *isys.dimensions}
+    pop = getattr(config, "population", None)
+    if pop is not None:
+        urban_vars += [("population", pop.registered), ("population", pop.resident)]
+        urban_names.add(pop.name)
+    rat = getattr(config, "rationalization", None)
+    if rat is not None:
+        urban_vars += [("rationalization", v) for v in [*rat.value_added.values(), *rat.employment.values()]]
+        urban_names.add(rat.name)
+    for r in getattr(config, "ratios", []) or []:
+        if r is not None:
+            urban_vars += [("ratios", v) for v in [*r.numerators, r.denominator]]
+            urban_names.add(r.name)
+    for where, v in urban_vars:
+        if v not in variables:
+            problems.append(f"{where}: {v!r} is not a panel variable")
+    variables = variables | urban_names  # later steps may use the derived urban indicators
     groupings = set(panel.groupings)
     years = set(panel.years)
     for i, s in enumerate(config.systems):

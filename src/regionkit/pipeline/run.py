@@ -55,6 +55,9 @@ class StudyResults:
     environment: object | None = None
     spatial: object | None = None
     models: list = field(default_factory=list)
+    urban: object | None = None
+    mixed: object | None = None
+    mediations: list = field(default_factory=list)
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -175,6 +178,17 @@ def compute_study(
         say("loading data")
         panel, join_report, inputs = steps.load_data(config.data, base)
         check_against_data(config, panel, source=str(config_path or "<config>"))
+        urban = None
+        from .urban_step import build_urban, has_urban
+
+        if has_urban(config):
+            say("urban indicators")
+            ukey = content_key("urban", panel.content_hash(), config.normalization.model_dump(),
+                               *(getattr(config, k).model_dump() if getattr(config, k) is not None else None
+                                 for k in ("indicator_system", "population", "rationalization")),
+                               [r.model_dump() for r in config.ratios])
+            urban = cache.run("urban", ukey, lambda: build_urban(panel, config))
+            panel = panel.with_variables(urban.variables)
         data_key = panel.content_hash()
         composites: dict[str, CompositeIndex] = {}
         for system in config.systems:
@@ -248,6 +262,21 @@ def compute_study(
             say("regression models")
             key = content_key("models", enriched.content_hash(), [m.model_dump() for m in config.models])
             models = cache.run("models", key, lambda: run_models(enriched, list(config.models)))
+        mixed = None
+        mediations = []
+        if config.mixed_models or config.mediation:
+            from .urban_step import run_mediation, run_mixed
+
+            mkey = enriched.content_hash()
+            if config.mixed_models:
+                say("mixed models")
+                key = content_key("mixed", mkey, [m.model_dump() for m in config.mixed_models])
+                mixed = cache.run("mixed", key, lambda: run_mixed(enriched, list(config.mixed_models)))
+            for i, spec in enumerate(config.mediation):
+                say(f"mediation: {spec.name}")
+                key = content_key("mediation", mkey, spec.model_dump())
+                mediations.append((spec, cache.run(f"mediation_{i}", key,
+                                                   lambda s=spec: run_mediation(enriched, s))))
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
@@ -255,6 +284,7 @@ def compute_study(
         coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
         groupings=groupings, warnings=caught, provenance=provenance,
         sensitivity=sensitivity, environment=environment, spatial=spatial, models=models,
+        urban=urban, mixed=mixed, mediations=mediations,
     )
     return results, cache
 

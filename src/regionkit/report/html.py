@@ -18,6 +18,9 @@ SECTIONS = [
     ("dispersion", "Regional disparities"),
     ("spatial", "Spatial autocorrelation"),
     ("models", "Influencing factors (regression models)"),
+    ("urban", "Urban resilience and population change"),
+    ("mixed", "Linear mixed-effects models"),
+    ("mediation", "Mediation analysis"),
     ("join_report", "Data matching"),
 ]
 

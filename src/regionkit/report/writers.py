@@ -214,6 +214,9 @@ def write_all(results, folder: Path) -> list[Path]:
             caption += " Notes: " + " ".join(notes)
         entries_t.append(TableEntry(key, caption, table.to_html(), f"tables/{key}.csv"))
 
+    # ---- urban indicators, mixed models, mediation
+    _urban_outputs(results, add_table, add_figure, folder, written, tables, entries_t)
+
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
 
@@ -351,6 +354,96 @@ def _spatial_outputs(results, add_table, add_figure) -> None:
                                        colors=_class_palette(sp_res, var)),
                        f"{var} in classes ({sec.classify.method}, k = {sec.classify.k}, per year; legend: "
                        f"range and count). Last year's classes: {'; '.join(cats)}.")
+
+
+def _urban_outputs(results, add_table, add_figure, folder, written, tables, entries_t) -> None:
+    names = results.panel.names()
+    u = results.urban
+    last = max(results.panel.years)
+    if u is not None and u.system is not None:
+        w = u.system.weights.copy()
+        add_table("urban_weights", w, f"Indicator system “{u.system.name}”: indicator weights within their "
+                  f"dimension and overall ({u.system.method}).")
+        dw = u.system.dimension_weights.reset_index()
+        add_table("urban_dimension_weights", dw, "Dimension weights of the indicator system.")
+        top = u.obstacles.top.reset_index()
+        if "region" in top.columns:
+            top.insert(1, "name", top["region"].map(names))
+        add_table("urban_obstacles", top, f"Obstacle degree: the {u.obstacles.top_k} indicators that hold "
+                  "each city back most (O_ij = F_j·I_ij / Σ_k F_k·I_ik, F = weight, I = 1 − normalised value).",
+                  show=top[top["year"] == last] if "year" in top.columns else None)
+        od = u.obstacles.dimension
+        if od is not None:
+            add_table("urban_obstacle_dimensions", od.reset_index(), "Obstacle degree per dimension.",
+                      show=od.reset_index().pipe(lambda f: f[f["year"] == last] if "year" in f.columns else f))
+        gm = _group_means(results, u.system.name)
+        if gm is not None:
+            add_figure("urban_index", F.group_lines(gm[1], ylabel=u.system.name, title=f"{u.system.name} by {gm[0]}"),
+                       f"Mean {u.system.name} index over time by {gm[0]}.")
+    if u is not None and u.population is not None:
+        t = u.population.table.reset_index()
+        counts = t.groupby(["year", "class"]).size().unstack(fill_value=0).reset_index()
+        counts.columns = [str(c) for c in counts.columns]
+        add_table("urban_population_classes", counts, "Cities by population change class per year "
+                  "(S = registered − resident; S > 0 shrinking, S < 0 growing).")
+        add_table("urban_population", t, "Population change per city and year.", show=t[t["year"] == last])
+    if u is not None and u.rationalization is not None:
+        r = u.rationalization.value.rename("R").reset_index()
+        add_table("urban_rationalization", r, "Industrial-structure rationalisation (Theil form; 0 = equilibrium, "
+                  "larger = less rational).", show=r[r["year"] == last])
+    mx = results.mixed
+    if mx is not None:
+        from ..econometrics.tables import regression_table
+
+        reg = regression_table({k: v.result for k, v in mx.fits.items()})
+        _model_table(reg, "mixed_fixed", "Linear mixed models: fixed effects (" +
+                     "; ".join(f"{k}: {v.formula}, {v.method}, df {v.df_method}" for k, v in mx.fits.items()) + ").",
+                     folder, written, tables, entries_t)
+        vc = pd.concat([v.variance_components.assign(model=k) for k, v in mx.fits.items()], ignore_index=True)
+        add_table("mixed_variance", vc, "Variance components of the mixed models.")
+        stats = pd.DataFrame([{"model": k, "method": v.method, "k": v.k, "logLik": v.llf, "AIC": v.aic,
+                               "AICc": v.aicc, "BIC": v.bic, "R2m": v.r2_marginal, "R2c": v.r2_conditional,
+                               "ICC": v.icc, "singular": v.singular} for k, v in mx.fits.items()])
+        add_table("mixed_statistics", stats, "Fit statistics (Nakagawa–Schielzeth marginal and conditional R²; "
+                  "AICc with k = fixed + variance parameters + residual).")
+        if mx.comparison is not None:
+            add_table("mixed_comparison", mx.comparison.to_frame().reset_index(),
+                      "Model comparison" + (" (refitted by ML for likelihood comparisons)" if mx.comparison.refit else "")
+                      + ".")
+            if len(mx.comparison.tests):
+                add_table("mixed_lr_tests", mx.comparison.tests.reset_index(),
+                          "Likelihood-ratio tests between nested models (variance tests on the boundary are conservative).")
+        for k, v in mx.fits.items():
+            d = v.diagnostics()
+            add_figure(f"mixed_diagnostics_{_slug(k)}",
+                       F.residual_diagnostics(v.fitted.to_numpy(), v.residuals.to_numpy(),
+                                              title=f"{k}: Shapiro–Wilk W = {d.shapiro_w:.3f}, p = {d.shapiro_p:.3g}"),
+                       f"Residual diagnostics of {k}.")
+    for i, (spec, med) in enumerate(results.mediations):
+        t = med.to_frame().reset_index()
+        add_table(f"mediation_{i}_{_slug(spec.name)}", t, f"Mediation “{spec.name}”: {med.summary()}")
+        data = med.path_diagram_data()
+        edges = {(e["source"], e["target"]): e["label"] for e in data["edges"]}
+        mediators = [(m, edges.get((med.x, m), ""), edges.get((m, med.y), "")) for m in med.mediators]
+        direct = edges.get((med.x, med.y), "")
+        add_figure(f"mediation_{i}_{_slug(spec.name)}",
+                   F.path_diagram(med.x, mediators, med.y, direct=direct, title=f"Mediation: {spec.name}"),
+                   f"Path diagram of the mediation “{spec.name}” (stars: * p<0.10, ** p<0.05, *** p<0.01).")
+
+
+def _model_table(table, key, caption, folder, written, tables, entries_t) -> None:
+    frame = table.to_frame().reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    for ext, text in (("txt", table.to_text()), ("tex", table.to_latex())):
+        (folder / "tables" / f"{key}.{ext}").write_text(text, encoding="utf-8")
+        written.append(Path("tables") / f"{key}.{ext}")
+    table.to_xlsx(folder / "tables" / f"{key}.xlsx")
+    written.append(Path("tables") / f"{key}.xlsx")
+    frame.to_csv(folder / "tables" / f"{key}.csv", index=False)
+    written.append(Path("tables") / f"{key}.csv")
+    tables[key] = frame
+    entries_t.append(TableEntry(key, caption, table.to_html(), f"tables/{key}.csv"))
 
 
 def _class_palette(sp_res, var) -> dict[str, str]:
