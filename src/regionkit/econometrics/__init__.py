@@ -3,6 +3,7 @@ Hausman test, formulas, group runs and regression tables."""
 
 from .formula import Design, design
 from .groups import GroupRuns, fit_by_group
+from .mediation import MediationResult, MediationWarning, mediation
 from .panel import HausmanResult, PanelResult, hausman, panel_ols
 from .panel_tobit import fixed_effects_tobit, mundlak_tobit, random_effects_tobit
 from .results import RegressionResult
@@ -13,6 +14,8 @@ __all__ = [
     "Design",
     "GroupRuns",
     "HausmanResult",
+    "MediationResult",
+    "MediationWarning",
     "PanelResult",
     "RegressionResult",
     "RegressionTable",
@@ -21,6 +24,7 @@ __all__ = [
     "fit_by_group",
     "fixed_effects_tobit",
     "hausman",
+    "mediation",
     "mundlak_tobit",
     "panel_ols",
     "random_effects_tobit",
