@@ -532,6 +532,10 @@ def test_formula_equivalences():
         lmm("y ~ x1 + (0 + x1 | city)", d, df_method="none").llf
     random_only = lmm("y ~ (1 | city)", d, df_method="none")
     assert list(random_only.params.index) == ["const"]
+    renamed = d.rename(columns={"city": "my city", "x1": "x 1"})
+    quoted = lmm("y ~ `x 1` + (`x 1` | `my city`)", renamed, df_method="none")
+    assert quoted.llf == implicit.llf
+    assert list(quoted.ranef) == ["my city"] and list(quoted.ranef["my city"].columns) == ["const", "x 1"]
 
 
 def test_grouping_by_index_level():
@@ -573,6 +577,8 @@ def test_large_number_of_groups_is_fast():
     ("y ~ x + (zz | g)", "random term (zz | g): formula"),
     ("y ~ zz + (1 | g)", "column(s) 'zz' not found"),
     ("y ~ x + (1 | g/g)", "repeats a grouping factor"),
+    ("y ~ x + (1 | g) + (1 + x || g)", "'const' of 'g' appears in two random terms"),
+    ("y ~ x + (1 | g/s) + (1 | g)", "appears twice"),
     ("y ~ x + ((1 | g)", "unbalanced"),
     ("y x (1 | g)", "exactly one '~'"),
     ("", "empty formula"),

@@ -4,6 +4,7 @@ Hausman test, formulas, group runs and regression tables."""
 from .formula import Design, design
 from .groups import GroupRuns, fit_by_group
 from .mediation import MediationResult, MediationWarning, mediation
+from .mixed import MixedResult, ModelComparison, SingularFitWarning, compare_models, lmm
 from .panel import HausmanResult, PanelResult, hausman, panel_ols
 from .panel_tobit import fixed_effects_tobit, mundlak_tobit, random_effects_tobit
 from .results import RegressionResult
@@ -16,14 +17,19 @@ __all__ = [
     "HausmanResult",
     "MediationResult",
     "MediationWarning",
+    "MixedResult",
+    "ModelComparison",
     "PanelResult",
     "RegressionResult",
     "RegressionTable",
+    "SingularFitWarning",
     "TobitResult",
+    "compare_models",
     "design",
     "fit_by_group",
     "fixed_effects_tobit",
     "hausman",
+    "lmm",
     "mediation",
     "mundlak_tobit",
     "panel_ols",

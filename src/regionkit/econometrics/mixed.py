@@ -15,8 +15,10 @@ in parentheses, as in R's lme4:
 * ``(1 | region/city)`` — nested effects, = ``(1 | region) + (1 | region:city)``;
   ``a:b`` is the interaction (every observed combination is a group).
 
-Grouping columns may hold numbers or strings; a missing group is an
-:class:`~regionkit.errors.InputError` naming the column and the row.
+Grouping factors are columns (numbers or strings) or, when no column has
+the name, levels of the index (``(1 | region)`` on a ``(region, year)``
+panel); a missing group is an :class:`~regionkit.errors.InputError` naming
+the column and the row.  No row is ever dropped.
 
 Estimator
 ---------
@@ -32,9 +34,18 @@ diagonal with one lower-triangular ``T_k`` (θ in column-major order, as lme4's
 
 with ``L_θ L_θ' = Λ'Z'ZΛ + I`` and ``r²_θ`` the penalized residual sum of
 squares, is minimised over θ (diagonal entries of every ``T_k`` ≥ 0) by
-L-BFGS-B with central-difference gradients.  ``β`` is the GLS estimate at the
-optimum and σ² is profiled out (``r²/(n − p)`` for REML, ``r²/n`` for ML).
-``Λ'Z'ZΛ + I`` is never formed densely in full: the random effects of the
+L-BFGS-B with central-difference gradients (forward differences next to a
+bound), started at lme4's values (1 on the diagonal, 0 below); a θ that ends
+on its bound is probed a few steps into the interior and the search restarted
+when that is lower (θ = 0 can be a saddle of the deviance).  ``β`` is the GLS
+estimate at the optimum and σ² is profiled out (``r²/(n − p)`` for REML,
+``r²/n`` for ML).  With an intercept, ``y`` and the other fixed-effect
+columns are centered internally (the fit is invariant; it keeps the
+cross-products accurate when a regressor is a year or a level in the
+millions).
+
+Factorization: ``Λ'Z'ZΛ + I`` is factored densely when it is small (several
+grouping factors, at most 200 random effects); otherwise the random effects of the
 grouping factor with the most of them form a block-diagonal part (one small
 block per level, Cholesky-factored in a vectorized way over the levels);
 the other terms (e.g. the 20 years of a 300 cities × 20 years crossed model, or
@@ -219,12 +230,16 @@ class MixedResult:
         ``(σ²_f + σ²_r) / (σ²_f + σ²_r + σ²)``, where ``σ²_f`` is the
         variance (n − 1 denominator) of ``Xβ̂`` and ``σ²_r`` the sum over
         random terms of the mean of ``z_i' Σ_k z_i`` (``performance::r2_nakagawa``).
+        performance 0.10.2 differs in two corner cases: it leaves out the slope
+        variance of ``(x || g)`` terms and of random slopes on variables that
+        are not fixed effects; regionkit includes them.
     icc, icc_unadjusted : float
         Adjusted ICC ``σ²_r / (σ²_r + σ²)`` and unadjusted ICC
         ``σ²_r / (σ²_f + σ²_r + σ²)`` (``performance::icc``).
     singular : bool
         Whether a diagonal entry of θ is below ``1e-4`` (a variance at 0 or a
-        correlation of ±1), lme4's ``isSingular``.
+        correlation of ±1; lme4's ``isSingular``) or a correlation is within
+        ``1e-6`` of ±1.  A :class:`SingularFitWarning` is issued.
     ranef : dict of str to pandas.DataFrame
         BLUPs (conditional modes) of the random effects per grouping factor:
         levels in rows, random-effect columns (``"const"`` for the intercept).
@@ -344,7 +359,7 @@ class MixedResult:
              f"ICC (adjusted) = {self.icc:.4f}"),
             "",
             "Random effects:",
-            self.variance_components.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
+            self.variance_components.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.6g}"),
             "",
             f"Fixed effects (dependent: {res.dependent}):",
             self.to_frame().to_string(float_format=lambda v: f"{v:.6g}"),
@@ -701,6 +716,12 @@ def _build(formula: str, data: pd.DataFrame, backend: str | None = None) -> _Mod
         cols = list(rd.X.columns)
         blocks = [[c] for c in cols] if spec.uncorrelated else [cols]
         for block in blocks:
+            clash = [c for t in terms if t.factors == spec.factors for c in t.columns if c in block]
+            if clash:
+                raise InputError(
+                    f"{where}: the random effect {clash[0]!r} of {spec.group!r} appears in two random terms; "
+                    "each column may vary by a grouping factor only once"
+                )
             values = rd.X[block].to_numpy(dtype=float)
             term = _Term(spec.group, spec.factors, tuple(map(str, block)), levels, codes, values, offset, theta_offset)
             _check_term(term, n, where)
@@ -1376,7 +1397,10 @@ def _fit(m: _Model, *, method: str, df_method: str, theta0: np.ndarray | None = 
     residuals = pd.Series(m.y_data - fitted_v, index=m.index, name="residual")
 
     # Nakagawa–Schielzeth R² / Johnson (2014) random-slope variance; performance's formulas
-    var_fixed = float(np.var(eta_fixed, ddof=1)) if n > 1 else 0.0
+    # variance of Xβ̂; with an intercept, from the centered non-constant columns (exactly 0 without)
+    has_const = bool(m.xnames) and m.xnames[0] == CONST and np.all(m.X_data[:, 0] == 1.0)
+    eta_var = m.X[:, 1:] @ s.beta[1:] if has_const else eta_fixed
+    var_fixed = float(np.var(eta_var, ddof=1)) if n > 1 and eta_var.size and np.ptp(eta_var) > 0 else 0.0
     var_random = 0.0
     for t, Sigma in zip(m.terms, sigmas, strict=True):
         var_random += float(np.mean(np.einsum("ij,jk,ik->i", t.values, Sigma, t.values)))
