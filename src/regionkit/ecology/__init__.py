@@ -1,0 +1,1 @@
+"""Ecological network analysis: AHP weighting and landscape connectivity (PC, dPC)."""
