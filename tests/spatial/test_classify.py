@@ -339,8 +339,10 @@ def test_result_object():
 
 def test_user_breaks_are_copied_not_frozen():
     breaks = np.array([1.0, 2.0, 3.0])
-    classify([0.5, 1.5, 2.5], method="user", breaks=breaks)
-    breaks[0] = 0.0  # the caller's array stays writeable
+    c = classify([0.5, 1.5, 2.5], method="user", breaks=breaks)
+    assert breaks.flags.writeable  # the caller's array is neither frozen nor shared
+    breaks[0] = 0.0
+    assert c.bins[0] == 1.0
 
 
 def test_empty_class_has_nan_mean_and_sensible_lower():
