@@ -297,11 +297,12 @@ class _Parsed:
     names: dict[str, str]  # placeholder -> column name
 
 
-def _parse(formula: object) -> _Parsed:
-    if not isinstance(formula, str):
-        raise InputError(f"formula must be a string, not {type(formula).__name__}")
-    if not formula.strip():
-        raise InputError("empty formula; write e.g. 'y ~ x1 + log(x2)'")
+def mask_backticks(formula: str) -> tuple[str, dict[str, str]]:
+    """Replace each backticked name by a placeholder ``__qN__``; return the text and the mapping.
+
+    Shared by the fixed-effects parser here and the lme4-style parser of
+    :mod:`regionkit.econometrics.mixed`.
+    """
     if formula.count("`") % 2:
         raise InputError(f"formula {formula!r}: unbalanced backtick")
     names: dict[str, str] = {}
@@ -311,7 +312,15 @@ def _parse(formula: object) -> _Parsed:
         names[key] = m.group(1)
         return key
 
-    text = re.sub(r"`([^`]*)`", _quote, formula)
+    return re.sub(r"`([^`]*)`", _quote, formula), names
+
+
+def _parse(formula: object) -> _Parsed:
+    if not isinstance(formula, str):
+        raise InputError(f"formula must be a string, not {type(formula).__name__}")
+    if not formula.strip():
+        raise InputError("empty formula; write e.g. 'y ~ x1 + log(x2)'")
+    text, names = mask_backticks(formula)
     if text.count("~") != 1:
         raise InputError(f"formula {formula!r}: needs exactly one '~' between the dependent and the terms")
     lhs_text, rhs_text = (s.strip() for s in text.split("~"))

@@ -82,7 +82,7 @@ from scipy.sparse.linalg import splu
 
 from .._checks import check_option
 from ..errors import InputError
-from .formula import CONST, design, row_label
+from .formula import CONST, design, mask_backticks, row_label
 from .results import RegressionResult
 
 Method = Literal["REML", "ML"]
@@ -431,16 +431,7 @@ def _parse_formula(formula: object) -> tuple[str, str, list[_TermSpec]]:
         raise InputError(f"formula must be a string, not {type(formula).__name__}")
     if not formula.strip():
         raise InputError("empty formula; write e.g. 'y ~ x + (1 | group)'")
-    if formula.count("`") % 2:
-        raise InputError(f"formula {formula!r}: unbalanced backtick")
-    quoted: dict[str, str] = {}
-
-    def _mask(m: re.Match) -> str:
-        key = f"__q{len(quoted)}__"
-        quoted[key] = m.group(1)
-        return key
-
-    text = re.sub(r"`([^`]*)`", _mask, formula)
+    text, quoted = mask_backticks(formula)
 
     def restore(s: str) -> str:
         for key, col in quoted.items():

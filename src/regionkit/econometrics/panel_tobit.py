@@ -76,7 +76,7 @@ from scipy import stats
 
 from .._checks import check_option
 from ..errors import ComputationError, InputError
-from .results import RegressionResult
+from .results import RegressionResult, WrapsResult
 from .tobit import (
     _CONST,
     _LOG_2PI,
@@ -347,7 +347,7 @@ def _check_points(points: Any) -> int:
 
 
 @dataclass(frozen=True)
-class RandomEffectsTobitResult:
+class RandomEffectsTobitResult(WrapsResult):
     """A fitted random-effects Tobit.
 
     Attributes
@@ -393,25 +393,6 @@ class RandomEffectsTobitResult:
     quadrature_check: pd.DataFrame | None
     n_groups: int
     converged: bool = True
-
-    @property
-    def params(self) -> pd.Series:
-        """Coefficients, then ``sigma_u`` and ``sigma_e``."""
-        return self.result.params
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors of :attr:`params`."""
-        return self.result.bse
-
-    @property
-    def llf(self) -> float:
-        """Maximized (quadrature) log-likelihood."""
-        return float(self.result.llf)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Coefficient table (see :meth:`RegressionResult.to_frame`)."""
-        return self.result.to_frame()
 
     def summary(self) -> str:
         """Coefficient table, ρ, the LR test and the quadrature check as plain text."""
@@ -638,7 +619,7 @@ def random_effects_tobit(
 # Mundlak (correlated random effects)
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class MundlakTobitResult:
+class MundlakTobitResult(WrapsResult):
     """A fitted correlated-random-effects (Mundlak) Tobit.
 
     Attributes
@@ -658,15 +639,6 @@ class MundlakTobitResult:
     random_effects: RandomEffectsTobitResult
     wald: TestResult
     mean_terms: tuple
-
-    @property
-    def params(self) -> pd.Series:
-        """Coefficients (with the group means), then ``sigma_u`` and ``sigma_e``."""
-        return self.result.params
-
-    def to_frame(self) -> pd.DataFrame:
-        """Coefficient table (see :meth:`RegressionResult.to_frame`)."""
-        return self.result.to_frame()
 
     def summary(self) -> str:
         """The random-effects summary followed by the Wald test of the means."""
@@ -766,7 +738,7 @@ def mundlak_tobit(
 # fixed effects (dummy variables)
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FixedEffectsTobitResult:
+class FixedEffectsTobitResult(WrapsResult):
     """A fitted dummy-variable (unconditional) fixed-effects Tobit.
 
     Attributes
@@ -786,20 +758,6 @@ class FixedEffectsTobitResult:
     effects: pd.Series
     dropped_groups: tuple
     converged: bool = True
-
-    @property
-    def params(self) -> pd.Series:
-        """Slopes, then ``sigma``."""
-        return self.result.params
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors of :attr:`params`."""
-        return self.result.bse
-
-    def to_frame(self) -> pd.DataFrame:
-        """Coefficient table (see :meth:`RegressionResult.to_frame`)."""
-        return self.result.to_frame()
 
     def summary(self) -> str:
         """The coefficient table with the notes."""

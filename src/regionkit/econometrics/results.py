@@ -97,3 +97,32 @@ class RegressionResult:
         extra += [f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in self.stats.items()]
         notes = "\n".join(f"Note: {n}" for n in self.notes)
         return "\n".join(x for x in (head, body, "; ".join(extra), notes) if x)
+
+
+class WrapsResult:
+    """Mixin for model results that hold a :class:`RegressionResult` as ``result``.
+
+    Delegates the accessors every wrapper repeats: ``params``, ``bse``, ``llf``
+    and ``to_frame()``.
+    """
+
+    result: RegressionResult
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimated parameters (see the model's documentation for their order)."""
+        return self.result.params
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of :attr:`params`."""
+        return self.result.bse
+
+    @property
+    def llf(self) -> float:
+        """Maximized log-likelihood."""
+        return float(self.result.llf)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Coefficient table (see :meth:`RegressionResult.to_frame`)."""
+        return self.result.to_frame()

@@ -64,7 +64,7 @@ from scipy import special, stats
 
 from .._checks import check_finite_frame, check_option
 from ..errors import ComputationError, InputError
-from .results import RegressionResult
+from .results import RegressionResult, WrapsResult
 
 CovType = Literal["nonrobust", "robust", "cluster"]
 """Covariance of :func:`tobit`: observed information, sandwich, cluster sandwich."""
@@ -478,7 +478,7 @@ def _marginal_effects(
 # public API
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TobitResult:
+class TobitResult(WrapsResult):
     """A fitted Tobit model.
 
     Attributes
@@ -513,25 +513,6 @@ class TobitResult:
     left: float | None
     right: float | None
     converged: bool = True
-
-    @property
-    def params(self) -> pd.Series:
-        """Coefficients followed by ``sigma``."""
-        return self.result.params
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors of :attr:`params`."""
-        return self.result.bse
-
-    @property
-    def llf(self) -> float:
-        """Maximized log-likelihood."""
-        return float(self.result.llf)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Coefficient table (see :meth:`RegressionResult.to_frame`)."""
-        return self.result.to_frame()
 
     def summary(self) -> str:
         """Coefficient table, statistics and the marginal effects as plain text."""
