@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI must be reproducible: property tests draw the same examples on every run
+# (explore new examples locally with --hypothesis-seed=random or HYPOTHESIS_PROFILE=explore)
+settings.register_profile("regionkit", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "regionkit"))
 
 collect_ignore_glob = ["reference/*"]  # scripts that regenerate fixtures need R or extra packages
 
