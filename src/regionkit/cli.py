@@ -31,7 +31,7 @@ err = Console(stderr=True)
 out = Console()
 
 Example = Literal["munnell", "usjoin"]
-EXAMPLES = {"munnell": "demo_munnell.toml", "usjoin": "demo_usjoin.toml"}
+EXAMPLES = {"munnell": "demo_munnell.toml", "usjoin": "demo_usjoin.toml", "ecology": "demo_ecology.toml"}
 
 
 @contextmanager
@@ -84,7 +84,7 @@ def _run(config: Path, output: Path | None, cache: bool) -> None:
 
 @app.command()
 def demo(
-    example: Annotated[str, typer.Option(help="Embedded example: munnell (coupling study) or usjoin (resilience).")] = "munnell",
+    example: Annotated[str, typer.Option(help="Embedded example: munnell (coupling study), usjoin (resilience) or ecology (ecological security pattern).")] = "munnell",
     output: Annotated[Path, typer.Option(help="Output folder.")] = Path("regionkit-demo"),
     cache: Annotated[bool, typer.Option(help="Reuse unchanged steps from an earlier run.")] = True,
 ) -> None:
@@ -123,7 +123,7 @@ def validate(config: Annotated[Path, typer.Argument(help="Study TOML file.")]) -
 
 @app.command()
 def init(
-    example: Annotated[str, typer.Argument(help="Example to copy: munnell or usjoin.")],
+    example: Annotated[str, typer.Argument(help="Example to copy: munnell, usjoin or ecology.")],
     path: Annotated[Path, typer.Option(help="Where to write the TOML.")] = Path("study.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -315,8 +316,8 @@ def test_result_is_frozen_and_read_only():
 # ---------------------------------------------------------------- Linkage Mapper demo raster
 
 
-@pytest.mark.shared_data
-def test_equals_skimage_on_linkage_mapper_demo():
+def linkage_mapper_demo():
+    """Resistance, rasterized core sources, nodata value, (dy, dx) and transform of the demo."""
     if not (LM_DIR / "lm_resistances.tif").is_file():
         pytest.skip(f"Linkage Mapper demo data not found at {LM_DIR.resolve()} (../shared absent)")
     rasterio = pytest.importorskip("rasterio")
@@ -337,9 +338,15 @@ def test_equals_skimage_on_linkage_mapper_demo():
         fill=0,
         dtype="int32",
     )
-    nodata = resistance == nodata_value
-    sources[nodata] = 0  # core cells without resistance are not sources
+    sources[resistance == nodata_value] = 0  # core cells without resistance are not sources
     assert set(np.unique(sources)) == {0, *cores["core_id"]}
+    return resistance, sources, nodata_value, cell, transform, cores
+
+
+@pytest.mark.shared_data
+def test_equals_skimage_on_linkage_mapper_demo():
+    resistance, sources, nodata_value, cell, _, cores = linkage_mapper_demo()
+    nodata = resistance == nodata_value
     res = cost_distance(resistance, sources, cell_size=cell, nodata=nodata_value)
     expected = skimage_costs(resistance, sources, cell, nodata_mask=nodata)
     assert np.array_equal(np.isinf(res.cost), np.isinf(expected))
@@ -351,3 +358,39 @@ def test_equals_skimage_on_linkage_mapper_demo():
     far = np.unravel_index(np.argmax(np.where(finite, res.cost, -1)), res.cost.shape)
     path = least_cost_path(res, far)
     assert path_cost(resistance, path, cell_size=cell) == pytest.approx(res.cost[far], rel=1e-9)
+
+
+@pytest.mark.shared_data
+def test_equals_grass_r_cost_on_linkage_mapper_demo():
+    """GRASS GIS 8.2.1 ``r.cost`` (8 neighbours, no knight's move) on the same demo.
+
+    r.cost measures step lengths in east-west cell widths, regionkit in map units, with the
+    same ``(c1 + c2) / 2`` rule otherwise: regionkit's cost / ew_res must equal r.cost's
+    (tests/reference/grass/README.md).
+    """
+    resistance, sources, nodata_value, cell, transform, _ = linkage_mapper_demo()
+    ref_dir = Path(__file__).parents[1] / "reference" / "grass"
+    summary = json.loads((ref_dir / "rcost_summary.json").read_text())
+    sample = np.loadtxt(ref_dir / "rcost_sample.csv", delimiter=",", skiprows=1)
+    rows, cols = sample[:, 0].astype(int), sample[:, 1].astype(int)
+    assert list(resistance.shape) == summary["shape"]
+    assert summary["n_start_cells"] == int((sources > 0).sum())
+    res = cost_distance(resistance, sources, cell_size=cell, nodata=nodata_value)
+    ew_res = transform.a
+    assert ew_res == pytest.approx(summary["ew_res"], rel=1e-15)
+    in_cells = res.cost / ew_res  # the one documented conversion: map units -> EW cell widths
+    np.testing.assert_allclose(in_cells[rows, cols], sample[:, 2], rtol=1e-9, atol=0)
+    reached = np.isfinite(in_cells)
+    assert int(reached.sum()) == summary["n_reached"]
+    assert int((~reached).sum()) == summary["n_null"]
+    assert in_cells[reached].sum() == pytest.approx(summary["cost_sum"], rel=1e-9)
+    assert in_cells[reached].max() == pytest.approx(summary["cost_max"], rel=1e-9)
+    assert in_cells[reached].min() == 0.0 == summary["cost_min"]
+    far = np.unravel_index(np.argmax(np.where(reached, in_cells, -1.0)), in_cells.shape)
+    assert list(far) == summary["argmax_row_col"]
+    # r.cost's ``nearest`` is the allocation (ties are broken differently in principle; none
+    # occur in the sample)
+    assert np.array_equal(res.allocation[rows, cols], sample[:, 3].astype(int))
+    labels, counts = np.unique(res.allocation[reached], return_counts=True)
+    expected = {int(k): v for k, v in summary["nearest_counts"].items()}
+    assert dict(zip(labels.tolist(), counts.tolist(), strict=True)) == expected

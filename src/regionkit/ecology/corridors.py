@@ -169,6 +169,11 @@ def _check_sources(sources: Any, shape: tuple[int, ...], passable: np.ndarray) -
     return labels
 
 
+#: Cells per block when the graph is filled (the block's 8 edges per cell, 96 bytes each,
+#: stay in cache while the eight neighbour planes are interleaved into them).
+_GRAPH_BLOCK_CELLS = 1 << 15
+
+
 def _grid_graph(
     values: np.ndarray, passable: np.ndarray, cell_size: tuple[float, float]
 ) -> sparse.csr_array:
@@ -178,35 +183,97 @@ def _grid_graph(
     a neighbour outside the grid becomes a self-loop (Dijkstra never relaxes the cell it
     is scanning) and an edge touching an impassable cell has weight ``inf`` (it never
     gives a finite cost; the bookkeeping of such cells is reset by the caller).
+
+    The CSR arrays are written in blocks of whole rows: each block's eight neighbour
+    weights are computed as contiguous planes from an ``inf``-padded copy of the block's
+    resistance (rows above and below included) and interleaved into the block's part of
+    the edge arrays while it is in cache.  Apart from the graph itself (12 bytes per
+    edge) only block-sized temporaries are allocated.
     """
     nrow, ncol = values.shape
     n = nrow * ncol
     dy, dx = cell_size
     index_type = np.int32 if n * 8 < np.iinfo(np.int32).max else np.int64
-    work = np.where(passable, values, np.inf)
-    flat = np.arange(n, dtype=index_type).reshape(nrow, ncol)
-    columns = np.empty((nrow, ncol, 8), dtype=index_type)
-    weights = np.empty((nrow, ncol, 8), dtype=np.float64)
-    for k, (dr, dc) in enumerate(_NEIGHBOURS):
-        half_step = float(np.sqrt((dr * dy) ** 2 + (dc * dx) ** 2)) * 0.5
-        columns[:, :, k] = flat  # self-loops where the neighbour is outside the grid
-        weights[:, :, k] = np.inf
-        # cells [r0:r1, c0:c1] have their neighbour (dr, dc) inside the grid
-        r0, r1 = max(0, -dr), nrow - max(0, dr)
-        c0, c1 = max(0, -dc), ncol - max(0, dc)
-        if r1 <= r0 or c1 <= c0:
-            continue
-        here = (slice(r0, r1), slice(c0, c1))
-        there = (slice(r0 + dr, r1 + dr), slice(c0 + dc, c1 + dc))
-        columns[r0:r1, c0:c1, k] = flat[there]
-        # same operation order as skimage.graph.MCP_Geometric._travel_cost
-        np.add(work[here], work[there], out=weights[r0:r1, c0:c1, k])
-        weights[r0:r1, c0:c1, k] *= half_step
-    del work, flat
+    columns = np.empty((n, 8), dtype=index_type)
+    weights = np.empty((n, 8), dtype=np.float64)
+    offsets = [dr * ncol + dc for dr, dc in _NEIGHBOURS]
+    half_steps = [float(np.sqrt((dr * dy) ** 2 + (dc * dx) ** 2)) * 0.5 for dr, dc in _NEIGHBOURS]
+    rows_per_block = max(1, _GRAPH_BLOCK_CELLS // ncol)
+    padded = np.empty((rows_per_block + 2, ncol + 2), dtype=np.float64)
+    plane = np.empty((rows_per_block, ncol), dtype=np.float64)
+    base = np.empty((rows_per_block, ncol), dtype=index_type)
+    for r0 in range(0, nrow, rows_per_block):
+        r1 = min(nrow, r0 + rows_per_block)
+        h = r1 - r0
+        # padded[i + 1, j + 1] = resistance of cell (r0 + i, j), inf if impassable or outside
+        padded.fill(np.inf)
+        lo, hi = max(0, r0 - 1), min(nrow, r1 + 1)
+        np.copyto(padded[lo - r0 + 1 : hi - r0 + 1, 1 : ncol + 1], values[lo:hi], where=passable[lo:hi])
+        centre = padded[1 : h + 1, 1 : ncol + 1]
+        block_w = weights[r0 * ncol : r1 * ncol].reshape(h, ncol, 8)
+        block_c = columns[r0 * ncol : r1 * ncol].reshape(h, ncol, 8)
+        cells = base[:h]
+        cells[...] = np.arange(r0 * ncol, r1 * ncol, dtype=index_type).reshape(h, ncol)
+        out = plane[:h]
+        for k, (dr, dc) in enumerate(_NEIGHBOURS):
+            # same operation order as skimage.graph.MCP_Geometric._travel_cost:
+            # (c_here + c_there) * (step / 2); inf + c = inf outside the grid
+            np.add(centre, padded[1 + dr : h + 1 + dr, 1 + dc : ncol + 1 + dc], out=out)
+            out *= half_steps[k]
+            block_w[:, :, k] = out
+            target = block_c[:, :, k]
+            np.add(cells, offsets[k], out=target)
+            # self-loops where the neighbour is outside the grid
+            if dc == -1:
+                target[:, 0] = cells[:, 0]
+            elif dc == 1:
+                target[:, -1] = cells[:, -1]
+            if dr == -1 and r0 == 0:
+                target[0] = cells[0]
+            elif dr == 1 and r1 == nrow:
+                target[-1] = cells[-1]
+    del padded, plane, base
     indptr = np.arange(0, 8 * n + 1, 8, dtype=index_type)
     return sparse.csr_array(
         (weights.reshape(-1), columns.reshape(-1), indptr), shape=(n, n), copy=False
     )
+
+
+#: Cells per chunk when Dijkstra's output is turned into allocation and back-links.
+_POST_CHUNK_CELLS = 1 << 18
+
+
+def _allocation_backlink(
+    dist: np.ndarray, pred: np.ndarray, won: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Allocation (int64) and back-link codes (uint8) from Dijkstra's flat outputs.
+
+    ``pred`` and ``won`` hold node ids (``-9999`` for none); both are ignored where ``dist``
+    is not finite (cells Dijkstra only touched through ``inf`` edges).  The work is done in
+    chunks so that the temporaries stay small whatever the grid size.
+    """
+    shape = labels.shape
+    ncol = shape[1]
+    flat_labels = labels.reshape(-1)
+    allocation = np.zeros(shape, dtype=np.int64)
+    backlink = np.zeros(shape, dtype=np.uint8)
+    flat_allocation = allocation.reshape(-1)
+    flat_backlink = backlink.reshape(-1)
+    table = np.zeros(9, dtype=np.uint8)
+    for code, (dr, dc) in enumerate(BACKLINK_OFFSETS):
+        table[(dr + 1) * 3 + (dc + 1)] = code
+    for a in range(0, flat_labels.size, _POST_CHUNK_CELLS):
+        b = min(flat_labels.size, a + _POST_CHUNK_CELLS)
+        reached = np.isfinite(dist[a:b])
+        got = flat_labels.take(won[a:b], mode="clip")  # ``won`` holds node ids
+        np.copyto(flat_allocation[a:b], got, where=reached)
+        p = pred[a:b].astype(np.int64)
+        has_pred = reached & (p >= 0)
+        here = np.arange(a, b, dtype=np.int64)
+        key = (p // ncol - here // ncol + 1) * 3 + (p % ncol - here % ncol + 1)
+        key[~has_pred] = 4  # (0, 0): code 0
+        flat_backlink[a:b] = table.take(key)
+    return allocation, backlink
 
 
 def cost_distance(
@@ -278,28 +345,15 @@ def cost_distance(
         graph, directed=True, indices=starts, return_predecessors=True, min_only=True
     )
     del graph
+    allocation, backlink = _allocation_backlink(dist, pred, won, labels)
+    del pred, won
     cost = dist.reshape(shape)
-    reached = np.isfinite(dist)
-    pred[~reached] = -9999
-    allocation = np.zeros(labels.size, dtype=np.int64)
-    allocation[reached] = labels.ravel()[won[reached]]  # ``won`` holds node ids
-    backlink = np.zeros(labels.size, dtype=np.uint8)
-    has_pred = np.flatnonzero(pred >= 0)
-    if has_pred.size:
-        ncol = shape[1]
-        p = pred[has_pred].astype(np.int64)
-        drow = p // ncol - has_pred // ncol
-        dcol = p % ncol - has_pred % ncol
-        table = np.zeros(9, dtype=np.uint8)
-        for code, (dr, dc) in enumerate(BACKLINK_OFFSETS):
-            table[(dr + 1) * 3 + (dc + 1)] = code
-        backlink[has_pred] = table[(drow + 1) * 3 + (dcol + 1)]
     for array in (cost, allocation, backlink, labels):
         array.flags.writeable = False
     return CostDistanceResult(
         cost=cost,
-        allocation=allocation.reshape(shape),
-        backlink=backlink.reshape(shape),
+        allocation=allocation,
+        backlink=backlink,
         sources=labels,
         cell_size=size,
     )

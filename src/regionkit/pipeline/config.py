@@ -314,9 +314,163 @@ class ReportSection(_Model):
     dpi: int = Field(default=110, ge=50, le=600)
 
 
+# ---------------------------------------------------------------- ecology (ecological security pattern)
+EcoInput = str | float
+
+
+class EcoGridSpec(_Model):
+    """The common study grid every raster is resampled to."""
+
+    like: str = "lulc"  # the input whose extent (and, by default, CRS and resolution) define the grid
+    crs: str | None = None  # target CRS; must be projected (metres); default: that of `like`
+    resolution: float | None = Field(default=None, gt=0)  # cell size in CRS units; default: that of `like`
+
+
+class ThreatSpec(_Model):
+    """A habitat-quality threat: land-use classes of the land-use layer, or another input layer (0..1)."""
+
+    name: str
+    classes: list[int] | None = None  # threat cells are these land-use codes
+    layer: str | None = None  # or: an input raster name / vector name (rasterised, 1 on the feature)
+    max_dist_km: float = Field(gt=0)  # maximum distance of effect, km (InVEST 3.20 tables take metres)
+    weight: float = Field(ge=0, le=1)
+    decay: Literal["linear", "exponential"] = "linear"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ThreatSpec:
+        if (self.classes is None) == (self.layer is None):
+            raise ValueError(f"threat {self.name!r}: give exactly one of classes = [...] or layer = \"...\"")
+        return self
+
+
+class ReclassSpec(_Model):
+    """A resistance factor: a layer reclassified by codes or by [low, high) ranges."""
+
+    name: str
+    layer: str  # lulc | slope | elevation | service_grade | ndvi-like input name
+    classes: dict[str, float] | None = None  # code -> resistance
+    ranges: list[tuple[float, float, float]] | None = None  # [low, high, resistance]
+
+    @model_validator(mode="after")
+    def _one_table(self) -> ReclassSpec:
+        if (self.classes is None) == (self.ranges is None):
+            raise ValueError(f"resistance factor {self.name!r}: give exactly one of classes or ranges")
+        return self
+
+
+class AHPSpec(_Model):
+    factors: list[str]
+    matrix: list[list[float]]
+
+
+class EcoServicesSpec(_Model):
+    models: list[Literal["water_yield", "soil_conservation", "habitat_quality", "carbon"]] = Field(
+        default_factory=lambda: ["water_yield", "soil_conservation", "habitat_quality", "carbon"])
+    biophysical: str | list[dict] | None = None  # lucode, lulc_veg, root_depth, kc, usle_c, usle_p
+    carbon_pools: str | list[dict] | None = None  # lucode, c_above, c_below, c_soil, c_dead
+    sensitivity: str | list[dict] | None = None  # lucode, habitat, <threat>...
+    threats: list[ThreatSpec] = Field(default_factory=list)
+    half_saturation: float = Field(default=0.05, gt=0)
+    z: float = Field(default=2.5, gt=0)
+    seasonality: float = Field(default=5.0, ge=1, le=30)
+    threshold_flow_accumulation: int = Field(default=1000, ge=1)
+    sdr_k: float = Field(default=2.0, gt=0)
+    ic0: float = 0.5
+    sdr_max: float = Field(default=0.8, gt=0, le=1)
+    l_max: float = Field(default=122.0, gt=0)
+    flow_dir: Literal["mfd", "d8"] = "mfd"
+    weights: dict[str, float] | None = None  # service -> weight in the overlay (default equal)
+    grading: Literal["natural_breaks", "quantiles", "equal_interval"] = "natural_breaks"
+    grades: int = Field(default=5, ge=2, le=10)
+
+
+class EcoSourcesSpec(_Model):
+    top_grades: list[int] | None = None  # default: the highest grade
+    min_area_km2: float = Field(default=10.0, ge=0)
+
+
+class EcoConnectivitySpec(_Model):
+    thresholds_m: list[float] = Field(default_factory=lambda: [500, 1000, 2000, 5000, 10000, 15000, 20000])
+    threshold_m: float | None = Field(default=None, gt=0)  # the one used for dPC (default: the median of the sweep)
+    p: float = Field(default=0.5, gt=0, lt=1)
+    distance: Literal["euclidean", "cost"] = "euclidean"
+    grades: int = Field(default=3, ge=2, le=5)
+
+
+class EcoResistanceSpec(_Model):
+    factors: list[ReclassSpec]
+    weights: dict[str, float] | None = None
+    ahp: AHPSpec | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> EcoResistanceSpec:
+        names = [f.name for f in self.factors]
+        if self.weights is not None and self.ahp is not None:
+            raise ValueError("resistance: give weights or ahp, not both")
+        given = list(self.weights) if self.weights is not None else (self.ahp.factors if self.ahp else names)
+        if sorted(given) != sorted(names):
+            raise ValueError(f"resistance: weights/ahp name {sorted(given)} but the factors are {sorted(names)}")
+        return self
+
+
+class EcoCorridorsSpec(_Model):
+    pairs: Literal["adjacent", "all"] = "adjacent"
+    max_cost_distance: float | None = Field(default=None, gt=0)
+    max_euclidean_km: float | None = Field(default=None, gt=0)
+    width: float | None = Field(default=None, gt=0)  # truncation of the normalised corridor (cost units)
+
+
+class EcologySection(_Model):
+    """Ecological security pattern: services → sources → connectivity → resistance → corridors."""
+
+    inputs: dict[str, EcoInput]  # name -> raster path (or dataset:<name>) or a constant number
+    vectors: dict[str, str] = Field(default_factory=dict)  # name -> vector path (or dataset:<name>)
+    grid: EcoGridSpec = Field(default_factory=EcoGridSpec)
+    boundary: str | None = None  # a vector name: cells outside are nodata
+    lulc_classes: dict[str, str] = Field(default_factory=dict)  # code -> label (maps, tables)
+    services: EcoServicesSpec = Field(default_factory=EcoServicesSpec)
+    sources: EcoSourcesSpec = Field(default_factory=EcoSourcesSpec)
+    connectivity: EcoConnectivitySpec = Field(default_factory=EcoConnectivitySpec)
+    resistance: EcoResistanceSpec | None = None
+    corridors: EcoCorridorsSpec = Field(default_factory=EcoCorridorsSpec)
+
+    @model_validator(mode="after")
+    def _needs(self) -> EcologySection:
+        need = {"lulc"}
+        m = set(self.services.models)
+        if "water_yield" in m:
+            need |= {"precipitation", "et0", "root_depth", "pawc"}
+        if "soil_conservation" in m:
+            need |= {"dem", "erosivity", "erodibility"}
+        missing = sorted(need - set(self.inputs))
+        if missing:
+            raise ValueError(f"inputs lacks {missing} needed by services {sorted(m)}")
+        if isinstance(self.inputs.get("lulc"), float | int):
+            raise ValueError("inputs.lulc must be a raster, not a constant")
+        if self.grid.like not in self.inputs or not isinstance(self.inputs[self.grid.like], str):
+            raise ValueError(f"grid.like = {self.grid.like!r} is not a raster input")
+        tables = {"water_yield": "biophysical", "soil_conservation": "biophysical",
+                  "carbon": "carbon_pools", "habitat_quality": "sensitivity"}
+        for model, table in tables.items():
+            if model in m and getattr(self.services, table) is None:
+                raise ValueError(f"services.{table} is needed by the {model} model")
+        if "habitat_quality" in m and not self.services.threats:
+            raise ValueError("services.threats is needed by the habitat_quality model")
+        for t in self.services.threats:
+            if t.layer is not None and t.layer not in self.inputs and t.layer not in self.vectors:
+                raise ValueError(f"threat {t.name!r}: layer {t.layer!r} is neither an input nor a vector")
+        if self.boundary is not None and self.boundary not in self.vectors:
+            raise ValueError(f"boundary {self.boundary!r} is not one of vectors {sorted(self.vectors)}")
+        if self.services.weights is not None:
+            unknown = sorted(set(self.services.weights) - m)
+            if unknown:
+                raise ValueError(f"services.weights names {unknown}, not among the models {sorted(m)}")
+        return self
+
+
 class StudyConfig(_Model):
     study: StudySection = Field(default_factory=StudySection)
-    data: DataSection
+    data: DataSection | None = None
     normalization: NormalizationSection = Field(default_factory=NormalizationSection)
     systems: list[SystemSection] = Field(default_factory=list)
     coupling: CouplingSection | None = None
@@ -334,9 +488,19 @@ class StudyConfig(_Model):
     mediation: list[MediationSpec] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
+    ecology: EcologySection | None = None
 
     @model_validator(mode="after")
     def _cross(self) -> StudyConfig:
+        if self.data is None and self.ecology is None:
+            raise ValueError("a study needs [data] (a regional panel) or [ecology] (rasters), or both")
+        if self.data is None:
+            panel_sections = [k for k in ("systems", "coupling", "resilience", "agglomeration", "environment",
+                                           "dispersion", "spatial", "models", "indicator_system", "population",
+                                           "rationalization", "ratios", "mixed_models", "mediation")
+                              if getattr(self, k)]
+            if panel_sections:
+                raise ValueError(f"sections {panel_sections} need a regional panel: add [data]")
         names = [s.name for s in self.systems]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

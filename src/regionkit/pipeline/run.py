@@ -41,7 +41,7 @@ class StudyResults:
     """Everything a study computed, ready for the writers and the report."""
 
     config: StudyConfig
-    panel: Panel
+    panel: Panel | None
     join_report: JoinReport | None
     composites: dict[str, CompositeIndex]
     coupling: CouplingResult | None
@@ -58,9 +58,12 @@ class StudyResults:
     urban: object | None = None
     mixed: object | None = None
     mediations: list = field(default_factory=list)
+    ecology: object | None = None
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
+        if self.panel is None:
+            return pd.DataFrame()
         out = self.panel.to_frame()
         keys = ["region", "year"]
         if self.coupling is not None:
@@ -118,6 +121,11 @@ def validate_study(path: str | Path) -> StudyConfig:
             problems.append(str(exc))
         else:
             problems += data_problems(parts, panel)
+    eco = getattr(parts, "ecology", None)
+    if eco is not None:
+        from .ecology_step import ecology_problems
+
+        problems += ecology_problems(eco, base)
     if problems:
         raise ConfigError(problems, source=str(path))
     assert config is not None
@@ -175,9 +183,12 @@ def compute_study(
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        say("loading data")
-        panel, join_report, inputs = steps.load_data(config.data, base)
-        check_against_data(config, panel, source=str(config_path or "<config>"))
+        if config.data is None:
+            panel, join_report, inputs = None, None, []
+        else:
+            say("loading data")
+            panel, join_report, inputs = steps.load_data(config.data, base)
+            check_against_data(config, panel, source=str(config_path or "<config>"))
         urban = None
         from .urban_step import build_urban, has_urban
 
@@ -189,7 +200,7 @@ def compute_study(
                                [r.model_dump() for r in config.ratios])
             urban = cache.run("urban", ukey, lambda: build_urban(panel, config))
             panel = panel.with_variables(urban.variables)
-        data_key = panel.content_hash()
+        data_key = panel.content_hash() if panel is not None else "no-panel"
         composites: dict[str, CompositeIndex] = {}
         for system in config.systems:
             say(f"composite index: {system.name}")
@@ -242,7 +253,7 @@ def compute_study(
                                       lambda: steps.build_agglomeration(panel, config.agglomeration, base))
             if config.agglomeration.path:
                 inputs.append(steps.resolve(base, config.agglomeration.path))
-        groupings = list(config.groups) or [g for g in panel.groupings][:1]
+        groupings = list(config.groups) or ([g for g in panel.groupings][:1] if panel is not None else [])
         disp: dict[str, DispersionResult] = {}
         if config.dispersion is not None:
             for var in config.dispersion.variables:
@@ -277,6 +288,15 @@ def compute_study(
                 key = content_key("mediation", mkey, spec.model_dump())
                 mediations.append((spec, cache.run(f"mediation_{i}", key,
                                                    lambda s=spec: run_mediation(enriched, s))))
+        ecology = None
+        if config.ecology is not None:
+            from .ecology_step import ecology_inputs, run_ecology
+
+            say("ecological security pattern")
+            eco_files = ecology_inputs(config.ecology, base)
+            key = content_key("ecology", config.ecology.model_dump(), [_file_hash(p) for p in eco_files])
+            ecology = cache.run("ecology", key, lambda: run_ecology(config.ecology, base, progress=say))
+            inputs = [*inputs, *eco_files]
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
@@ -284,7 +304,7 @@ def compute_study(
         coupling=coupling, resilience=resilience, agglomeration=agglomeration, dispersion=disp,
         groupings=groupings, warnings=caught, provenance=provenance,
         sensitivity=sensitivity, environment=environment, spatial=spatial, models=models,
-        urban=urban, mixed=mixed, mediations=mediations,
+        urban=urban, mixed=mixed, mediations=mediations, ecology=ecology,
     )
     return results, cache
 
@@ -341,13 +361,14 @@ def _remove_stale(out_dir: Path, rel_files: list[Path]) -> None:
     os.replace(tmp, manifest)
 
 
-def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel, data_key: str) -> dict:
+def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel | None, data_key: str) -> dict:
     import importlib.metadata as md
 
     from .. import __version__
 
     versions = {"regionkit": __version__, "python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "scipy", "geopandas", "matplotlib", "libpysal", "linearmodels", "pydantic"):
+    for pkg in ("numpy", "pandas", "scipy", "geopandas", "rasterio", "matplotlib", "libpysal", "linearmodels",
+                "pydantic", "earthpy"):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -361,7 +382,7 @@ def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel, data
     return {
         "versions": versions,
         "input_files": files,
-        "panel_source": panel.source,
+        "panel_source": panel.source if panel is not None else "(no panel)",
         "panel_hash": data_key,
         "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }

@@ -21,6 +21,7 @@ SECTIONS = [
     ("urban", "Urban resilience and population change"),
     ("mixed", "Linear mixed-effects models"),
     ("mediation", "Mediation analysis"),
+    ("ecology", "Ecological security pattern"),
     ("join_report", "Data matching"),
 ]
 
@@ -53,7 +54,7 @@ def render_report(results, *, figures, tables) -> str:
     return env.get_template("report.html").render(
         title=cfg.study.title,
         author=cfg.study.author,
-        panel_summary=results.panel.summary(),
+        panel_summary=results.panel.summary() if results.panel is not None else "",
         methods=methods,
         sections=sections,
         warnings=results.warnings,
@@ -110,6 +111,9 @@ def _methods(results) -> list[str]:
             "labelled HH/LL/LH/HL (GeoDa colours). Hot spots: Getis–Ord Gi* including the region itself "
             "(Ord & Getis 1995 z-scores)."
         )
+    eco = getattr(results, "ecology", None)
+    if eco is not None:
+        out += list(eco.methods)
     return out
 
 

@@ -43,8 +43,8 @@ def write_all(results, folder: Path) -> list[Path]:
     tables: dict[str, pd.DataFrame] = {}
     entries_t: list[TableEntry] = []
     entries_f: list[FigureEntry] = []
-    names = results.panel.names()
-    geometry = results.panel.geometry
+    names = results.panel.names() if results.panel is not None else {}
+    geometry = results.panel.geometry if results.panel is not None else None
 
     def add_table(key: str, frame: pd.DataFrame, caption: str, *, show: pd.DataFrame | None = None) -> None:
         rel = Path("tables") / f"{key}.csv"
@@ -90,10 +90,11 @@ def write_all(results, folder: Path) -> list[Path]:
                            F.group_lines(gm, ylabel=f"mean {name} index", title=f"{name} by {grouping}"),
                            f"Mean composite index of the {name} system over time by {grouping}.")
     region_year = results.region_year_table()
-    add_table("region_year", region_year, "Results per region and year (inputs, composite indices, "
-              "coupling C, development T, coordination D and its class); the last year is shown here, "
-              "every year is in the file.",
-              show=_latest_rows(region_year, results))
+    if results.panel is not None:
+        add_table("region_year", region_year, "Results per region and year (inputs, composite indices, "
+                  "coupling C, development T, coordination D and its class); the last year is shown here, "
+                  "every year is in the file.",
+                  show=_latest_rows(region_year, results))
 
     # ---- coupling
     cp = results.coupling
@@ -215,7 +216,14 @@ def write_all(results, folder: Path) -> list[Path]:
         entries_t.append(TableEntry(key, caption, table.to_html(), f"tables/{key}.csv"))
 
     # ---- urban indicators, mixed models, mediation
-    _urban_outputs(results, add_table, add_figure, folder, written, tables, entries_t)
+    if results.panel is not None:
+        _urban_outputs(results, add_table, add_figure, folder, written, tables, entries_t)
+
+    # ---- ecological security pattern
+    if getattr(results, "ecology", None) is not None:
+        from .ecology import ecology_outputs
+
+        written += ecology_outputs(results.ecology, folder, add_table, add_figure)
 
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")

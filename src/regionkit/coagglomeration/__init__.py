@@ -1,0 +1,1 @@
+"""Industrial co-agglomeration from firm locations (optimal transport between industries)."""
