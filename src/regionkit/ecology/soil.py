@@ -795,36 +795,40 @@ def _flow_dir_d8(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
             code[up] = i
     flat = code < 0
     if flat.any():
-        direction = np.full(g.size, -1, dtype=np.int64)
-        direction[cells] = code
-        done = np.zeros(g.size, dtype=bool)
-        for root in _scan_order(g, cells[flat]):
-            if done[root]:
-                continue
-            _d8_plateau(g, zf, int(root), direction, done)
-        code = direction[cells]
+        direction: dict[int, int] = {}
+        done: set[int] = set()
+        zl = zf.tolist()
+        for root in _scan_order(g, cells[flat]).tolist():
+            if root not in done:
+                _d8_plateau(g, zl, root, direction, done)
+        index = np.full(g.size, -1, dtype=np.int64)
+        index[cells] = np.arange(cells.size)
+        keys = np.fromiter(direction.keys(), dtype=np.int64, count=len(direction))
+        vals = np.fromiter(direction.values(), dtype=np.int64, count=len(direction))
+        code = code.copy()
+        code[index[keys]] = vals
     return code
 
 
-def _plateau_search(g: _Grid, zf: np.ndarray, root: int, done: np.ndarray) -> list[int]:
+def _plateau_search(g: _Grid, zf: list[float], root: int, done: set[int]) -> list[int]:
     h = zf[root]
     region = [root]
-    done[root] = True
+    done.add(root)
     q = deque([root])
     offs = g.offsets.tolist()
     while q:
         p = q.popleft()
         for off in offs:
             n = p + off
-            if zf[n] == h and not done[n]:
-                done[n] = True
+            if zf[n] == h and n not in done:
+                done.add(n)
                 region.append(n)
                 q.append(n)
     return region
 
 
-def _d8_plateau(g: _Grid, zf: np.ndarray, root: int, direction: np.ndarray, done: np.ndarray) -> None:
-    h = float(zf[root])
+def _d8_plateau(g: _Grid, zf: list[float], root: int, direction: dict[int, int], done: set[int]) -> None:
+    h = zf[root]
     region = _plateau_search(g, zf, root, done)
     offs = g.offsets.tolist()
     drains: list[int] = []
@@ -895,14 +899,17 @@ def _flow_dir_mfd(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
     w[has] = _quantise(slopes[has], total[has])
     flat = ~has
     if flat.any():
-        wfull = np.zeros((g.size, 8), dtype=np.int64)
-        wfull[cells] = w
-        done = np.zeros(g.size, dtype=bool)
-        for root in _scan_order(g, cells[flat]):
-            if done[root]:
-                continue
-            _mfd_plateau(g, zf, int(root), wfull, done)
-        w = wfull[cells]
+        wdict: dict[int, list[int]] = {}
+        done: set[int] = set()
+        zl = zf.tolist()
+        for root in _scan_order(g, cells[flat]).tolist():
+            if root not in done:
+                _mfd_plateau(g, zl, root, wdict, done)
+        if wdict:
+            index = np.full(g.size, -1, dtype=np.int64)
+            index[cells] = np.arange(cells.size)
+            keys = np.fromiter(wdict.keys(), dtype=np.int64, count=len(wdict))
+            w[index[keys]] = np.array(list(wdict.values()), dtype=np.int64)
     return w
 
 
@@ -913,8 +920,9 @@ def _mfd_weights(slopes: list[float]) -> list[int]:
     return [int(0.5 + s / total * 15.0) for s in slopes]
 
 
-def _mfd_plateau(g: _Grid, zf: np.ndarray, root: int, wfull: np.ndarray, done: np.ndarray) -> None:
-    h = float(zf[root])
+def _mfd_plateau(g: _Grid, zf: list[float], root: int, wfull: dict[int, list[int]],
+                 done: set[int]) -> None:
+    h = zf[root]
     region = _plateau_search(g, zf, root, done)
     offs = g.offsets.tolist()
     drains: list[int] = []
@@ -1046,21 +1054,19 @@ def _streams_mfd(rt: _Routing, acc: np.ndarray, threshold: float) -> np.ndarray:
     """pygeoprocessing ``extract_streams_mfd`` with ``trace_threshold_proportion=0.7``."""
     n = rt.n
     trace = 0.7 * threshold
-    # downstream / upstream adjacency (compact indices) in direction order
-    down: list[list[int]] = [[] for _ in range(n)]
-    up: list[list[int]] = [[] for _ in range(n)]
+    # downstream / upstream adjacency (compact indices) in direction order, as CSR
     cand = acc >= trace
-    order = np.lexsort((rt.dirn, rt.src))
-    for s_, d_ in zip(rt.src[order].tolist(), rt.dst[order].tolist(), strict=True):
-        if cand[s_] or cand[d_]:
-            down[s_].append(d_)
-    order = np.lexsort(((rt.dirn + 4) % 8, rt.dst))
-    for s_, d_ in zip(rt.src[order].tolist(), rt.dst[order].tolist(), strict=True):
-        if cand[s_]:
-            up[d_].append(s_)
+    keep = cand[rt.src] | cand[rt.dst]
+    src, dst, dirn = rt.src[keep], rt.dst[keep], rt.dirn[keep]
+    o = np.lexsort((dirn, src))
+    down_ptr = np.searchsorted(src[o], np.arange(n + 1)).tolist()
+    down_to = dst[o].tolist()
+    o = np.lexsort(((dirn + 4) % 8, dst))
+    up_ptr = np.searchsorted(dst[o], np.arange(n + 1)).tolist()
+    up_from = src[o].tolist()
     # an outlet: above threshold with some flow leaving the raster or into nodata
     leaves = rt.nibble_sum > np.bincount(rt.src, weights=rt.raw, minlength=n)
-    state = np.zeros(n, dtype=np.int8)  # 0 not stream, 1 stream, 2 tentative
+    state = [0] * n  # 0 not stream, 1 stream, 2 tentative
     acc_l = acc.tolist()
     for o in np.flatnonzero((acc >= threshold) & leaves).tolist():
         if state[o] == 1:
@@ -1069,7 +1075,7 @@ def _streams_mfd(rt: _Routing, acc: np.ndarray, threshold: float) -> np.ndarray:
         q = deque([o])
         while q:
             p = q.popleft()
-            for u in up[p]:
+            for u in up_from[up_ptr[p]:up_ptr[p + 1]]:
                 sv = state[u]
                 if sv == 1 or sv == 2:
                     continue
@@ -1079,14 +1085,14 @@ def _streams_mfd(rt: _Routing, acc: np.ndarray, threshold: float) -> np.ndarray:
                     bt = deque([u])
                     while bt:
                         b = bt.popleft()
-                        for d in down[b]:
+                        for d in down_to[down_ptr[b]:down_ptr[b + 1]]:
                             if state[d] == 2:
                                 state[d] = 1
                                 bt.append(d)
                 elif acc_l[u] >= trace:
                     state[u] = 2
                     q.append(u)
-    return state == 1
+    return np.array(state, dtype=np.int8) == 1
 
 
 def _distance_to_stream(rt: _Routing, streams: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -307,18 +307,6 @@ def run_ecology(section: EcologySection, base: Path, *, progress: Callable[[str]
                    f"{wtxt}; {s.grades} grades by {s.grading.replace('_', ' ')} "
                    f"(breaks {', '.join(f'{b:.4g}' for b in graded.breaks)}).")
 
-    # ---- sources
-    say("ecological sources")
-    from ..ecology.sources import ecological_sources
-
-    top = tuple(section.sources.top_grades or [s.grades])
-    src = ecological_sources(np.nan_to_num(grades, nan=0).astype(np.int64), transform_or_cell_size=template.transform,
-                             min_area=section.sources.min_area_km2 * 1e6, top_grades=top)
-    labels = src.labels
-    layers["sources"] = np.where(labels > 0, labels, np.nan).astype(np.float64)
-    methods.append(f"Ecological sources: cells of grade(s) {', '.join(map(str, top))}, 8-connected patches "
-                   f"of at least {section.sources.min_area_km2:g} km² ({src.n} patches).")
-
     # ---- resistance
     ahp_res = resistance = None
     if section.resistance is not None:
@@ -365,6 +353,21 @@ def run_ecology(section: EcologySection, base: Path, *, progress: Callable[[str]
         methods.append("Resistance: weighted sum of the reclassified factors " + ", ".join(
             f"{k} ({v:.3f})" for k, v in weights.items()) + ".")
 
+
+    # ---- sources
+    say("ecological sources")
+    from ..ecology.sources import ecological_sources
+
+    top = tuple(section.sources.top_grades or [s.grades])
+    source_grades = np.nan_to_num(grades, nan=0).astype(np.int64)
+    if resistance is not None:  # a source must be passable (e.g. slope is undefined on the grid's rim)
+        source_grades[~np.isfinite(resistance)] = 0
+    src = ecological_sources(source_grades, transform_or_cell_size=template.transform,
+                             min_area=section.sources.min_area_km2 * 1e6, top_grades=top)
+    labels = src.labels
+    layers["sources"] = np.where(labels > 0, labels, np.nan).astype(np.float64)
+    methods.append(f"Ecological sources: cells of grade(s) {', '.join(map(str, top))}, 8-connected patches "
+                   f"of at least {section.sources.min_area_km2:g} km² ({src.n} patches).")
 
     pc = sweep = threshold = None
     source_table = src.table.copy()
