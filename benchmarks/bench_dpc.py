@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import signal
 import sys
 import time
 
@@ -31,6 +32,14 @@ from regionkit.ecology.connectivity import probability_of_connectivity
 
 TARGET_S = 30.0
 THRESHOLD = 5_000.0
+
+
+class OverCap(Exception):
+    """Raised by the alarm when regionkit runs past ``--cap``."""
+
+
+def _over_cap(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise OverCap
 
 
 def layout(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -71,14 +80,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--peer-n", type=int, default=300)
     ap.add_argument("--peer-removals", type=int, default=30)
+    ap.add_argument("--cap", type=float, default=300.0,
+                    help="give up on regionkit at --n after this many seconds (reported as FAIL)")
     ap.add_argument("--quick", action="store_true", help="n = 150, peer n = 60")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.peer_n, args.peer_removals = 150, 60, 10
 
     a, dist, area_l = layout(args.n)
+    signal.signal(signal.SIGALRM, _over_cap)
+    signal.alarm(max(1, int(args.cap)))
     t0 = time.perf_counter()
-    res = probability_of_connectivity(a, dist, threshold=THRESHOLD, landscape_area=area_l)
+    try:
+        res = probability_of_connectivity(a, dist, threshold=THRESHOLD, landscape_area=area_l)
+    except OverCap:
+        print(f"{args.n:,} patches: regionkit PC + dPC did not finish within {args.cap:.0f} s "
+              f"(target {TARGET_S:.0f} s): FAIL")
+        return 1
+    finally:
+        signal.alarm(0)
     t_rk = time.perf_counter() - t0
     links = int((dist < 3 * THRESHOLD).sum() - args.n) // 2
     print(f"{args.n:,} patches ({links:,} pairs closer than 3 thresholds): regionkit PC + dPC "

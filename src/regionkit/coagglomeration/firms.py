@@ -512,8 +512,9 @@ def find_outliers(
 
     Rules (projected ``firms``, distances in metres):
 
-    * **outside area**: not covered by ``study_area`` (a shapely geometry or
-      GeoSeries/GeoDataFrame in the firms' CRS; their union is used);
+    * **outside area**: not covered by any geometry of ``study_area`` (a
+      shapely geometry, an array of them or a GeoSeries/GeoDataFrame in the
+      firms' CRS; invalid polygons are repaired with ``make_valid``);
     * **isolated**: ``d_k``, the distance to the k-th nearest other firm, is
       above ``max(min_distance, T)`` where ``T = exp(median + z · 1.4826 ·
       MAD)`` of ``log d_k`` over firms with ``d_k > 0`` -- a robust z-score
@@ -549,10 +550,13 @@ def find_outliers(
     if study_area is not None:
         import shapely
 
-        geom = study_area
-        if hasattr(geom, "union_all"):
-            geom = geom.union_all()
-        inside = shapely.contains_xy(geom, xy[:, 0], xy[:, 1]) | shapely.intersects_xy(geom, xy[:, 0], xy[:, 1])
+        geoms = getattr(study_area, "geometry", study_area)
+        geoms = np.atleast_1d(np.asarray(getattr(geoms, "values", geoms), dtype=object))
+        geoms = shapely.make_valid(geoms[~shapely.is_missing(geoms)])  # real polygons are often invalid
+        tree = shapely.STRtree(geoms)
+        hit = tree.query(shapely.points(xy), predicate="intersects")[0]
+        inside = np.zeros(len(xy), dtype=bool)
+        inside[hit] = True
         outside = ids[~inside]
     dist, _ = cKDTree(xy).query(xy, k=k + 1)
     dk = dist[:, k]

@@ -176,6 +176,11 @@ def ecology_outputs(eco, folder: Path, add_table, add_figure) -> list[Path]:
         add_figure("ecology_resistance", continuous_maps(grid, {"resistance": eco.layers["resistance"]},
                                                          {"resistance": "Resistance"}, boundary=boundary,
                                                          cmap="magma_r"), "Resistance surface.")
+    if "corridor" in eco.layers:
+        add_figure("ecology_corridor_raster", continuous_maps(
+            grid, {"corridor": eco.layers["corridor"]},
+            {"corridor": "Normalised least-cost corridor CWD_a + CWD_b − LCD"}, boundary=boundary, cmap="YlOrRd_r"),
+            "Normalised least-cost corridors (0 on the least-cost paths), truncated at the configured width.")
     if eco.network is not None:
         lines = eco.network.lines()
         ct = eco.tables["ecology_corridors"]

@@ -27,10 +27,9 @@ from __future__ import annotations
 import os
 import tempfile
 
+import natcap.invest.sdr.sdr as sdr
 import numpy as np
 from osgeo import gdal, ogr, osr
-
-import natcap.invest.sdr.sdr as sdr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEM_SRC = "/work/shared/data/dfw_dem_3arcsec.tif"
