@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionkit.coagglomeration.firms import find_outliers, firms_from_frame, project_firms, read_firms
+from regionkit.coagglomeration.firms import (
+    find_outliers,
+    firms_from_frame,
+    project_firms,
+    read_firms,
+)
 from regionkit.errors import InputError
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "china_firms_colocation_example.csv.gz"
@@ -132,10 +137,18 @@ def test_real_china_firms():
     far = p.frame.set_index("firm_id").loc[rep.isolated]
     centre = p.frame[["x", "y"]].median().to_numpy()
     assert (np.hypot(far.x - centre[0], far.y - centre[1]) > 50_000).all()
-    if ATLAS.is_file():
-        import geopandas as gpd
 
-        china = gpd.read_file(ATLAS).to_crs("ESRI:102025")
-        nat = project_firms(f, crs="ESRI:102025")
-        out = find_outliers(nat, study_area=china.geometry, by_city=False)
-        assert len(out.outside_area) < 0.01 * len(nat)
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_real_china_firms_outside_the_provinces():
+    if not (DATA.is_file() and ATLAS.is_file()):
+        pytest.skip("firm data or China atlas not found (../shared absent)")
+    import geopandas as gpd
+
+    f = read_firms(DATA, **COLS, on_missing="drop")
+    china = gpd.read_file(ATLAS).to_crs("ESRI:102025")
+    nat = project_firms(f, crs="ESRI:102025")
+    out = find_outliers(nat, study_area=china.geometry, by_city=False)
+    assert 0 < len(out.outside_area) < 0.01 * len(nat)  # a few coastal / offshore points
+    assert len(out.isolated) < 0.001 * len(nat)

@@ -45,11 +45,15 @@ Conventions
   vector, checked every 10 iterations).  A problem that does not reach ``tol`` in
   ``max_iter`` iterations gives a :class:`TransportConvergenceWarning` naming it.
 * **Scaling vs log domain.**  The scaling (``u, v``) iteration in float64 is used
-  when ``max C / ε ≤ 200`` (:data:`SCALING_LIMIT`): kernel entries are then
-  ≥ e⁻²⁰⁰ ≈ 10⁻⁸⁷ and scalings stay far from overflow.  Beyond, ``log_domain="auto"``
-  iterates the potentials with log-sum-exp (exact, stable for any ε, 10–30×
-  slower on a CPU).  A scaling run that produces a non-finite value is re-run in
-  the log domain under ``"auto"``.
+  when ``max C / ε ≤ 500`` (:data:`SCALING_LIMIT`): kernel entries are then
+  ≥ e⁻⁵⁰⁰ ≈ 10⁻²¹⁷ and scalings stay far from overflow.  Beyond, ``log_domain="auto"``
+  iterates the potentials (log-sum-exp), which is stable for any ε.  Log-domain kernel
+  products are done as one matrix product shifted by the row maximum while every
+  (per-axis, on a grid) kernel entry is ≥ e^-600 (:data:`SHIFT_LIMIT`; exact to
+  rounding, about 2–3× the time of the scaling iteration), and by an exact chunked
+  log-sum-exp beyond (30× slower again on a CPU — use ``backend="torch"`` on a GPU
+  there).  A scaling run that produces a non-finite value is re-run in the log
+  domain under ``"auto"``.
 * **Backends** (grid solver): ``"numpy"`` or ``"torch"`` (float64, CUDA when
   available; torch is optional and imported only when asked for); ``"auto"``
   takes torch only when a CUDA device is available.
@@ -72,7 +76,10 @@ from .._checks import check_option
 from ..errors import ComputationError, InputError
 
 #: Largest ``max C / ε`` for which the scaling-domain iteration is used under ``"auto"``.
-SCALING_LIMIT = 200.0
+SCALING_LIMIT = 500.0
+#: Largest per-axis ``max C / ε`` for which log-domain kernel products use one shifted
+#: matrix product (exact to rounding); beyond it an exact, much slower log-sum-exp is used.
+SHIFT_LIMIT = 600.0
 #: Relative tolerance on equal total mass of the two measures.
 MASS_RTOL = 1e-8
 
@@ -386,6 +393,12 @@ class _NumpyOps:
     def ones_like(self, x: np.ndarray) -> np.ndarray:
         return np.ones_like(x)
 
+    def amax(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return x.max(axis=axis, keepdims=True)
+
+    def swap(self, x: np.ndarray) -> np.ndarray:
+        return np.swapaxes(x, -1, -2)
+
     def zeros_like(self, x: np.ndarray) -> np.ndarray:
         return np.zeros_like(x)
 
@@ -448,6 +461,12 @@ class _TorchOps:
     def ones_like(self, x: Any) -> Any:
         return self.torch.ones_like(x)
 
+    def amax(self, x: Any, axis: int) -> Any:
+        return x.amax(dim=axis, keepdim=True)
+
+    def swap(self, x: Any) -> Any:
+        return x.transpose(-1, -2)
+
     def zeros_like(self, x: Any) -> Any:
         return self.torch.zeros_like(x)
 
@@ -484,6 +503,24 @@ def _rsum(x: Any) -> Any:
 
 
 # ------------------------------------------------------------------ kernels
+def _shifted_logmm_left(ops: Any, h: Any, kmat: Any) -> Any:
+    """``LSE_l(h[..., l] + log kmat[l, k])`` by one matrix product, shifted by the row max of ``h``.
+
+    Exact to rounding when every kernel entry is ≥ e^-SHIFT_LIMIT: the largest term of each
+    sum is then ≥ e^-SHIFT_LIMIT, so nothing that matters underflows.
+    """
+    m = ops.amax(h, -1)
+    m = ops.where(ops.isfinite(m), m, 0.0)
+    return ops.log(ops.exp(h - m) @ kmat) + m
+
+
+def _shifted_logmm_right(ops: Any, kmat: Any, h: Any) -> Any:
+    """``LSE_j(log kmat[i, j] + h[..., j, k])`` (along axis −2), shifted by the column max."""
+    m = ops.amax(h, -2)
+    m = ops.where(ops.isfinite(m), m, 0.0)
+    return ops.log(kmat @ ops.exp(h - m)) + m
+
+
 class _DenseKernel:
     """Dense cost ``C`` (n, m); batched vectors have shape (A, m) / (A, n)."""
 
@@ -491,6 +528,7 @@ class _DenseKernel:
         self.ops = ops
         self.eps = eps
         self.cmax = float(cost.max()) if cost.size else 0.0
+        self.shift_ok = self.cmax / eps <= SHIFT_LIMIT
         self.c = ops.asarray(cost)
         self._scaling: tuple[Any, Any] | None = None
         self._log: tuple[Any, Any] | None = None
@@ -518,12 +556,18 @@ class _DenseKernel:
         return v @ self._sk()[1].T
 
     def lse(self, h: Any) -> Any:  # LSE_j(h_j − C_ij/ε)
+        if self.shift_ok:
+            return _shifted_logmm_left(self.ops, h, self._sk()[0].T)
         return self.ops.logmm(h, self._lk()[0])
 
     def lset(self, h: Any) -> Any:  # LSE_i(h_i − C_ij/ε)
+        if self.shift_ok:
+            return _shifted_logmm_left(self.ops, h, self._sk()[0])
         return self.ops.logmm(h, self._lk()[0].T)
 
     def lse_c(self, h: Any) -> Any:  # LSE_j(h_j − C_ij/ε + log C_ij)
+        if self.shift_ok:
+            return _shifted_logmm_left(self.ops, h, self._sk()[1].T)
         return self.ops.logmm(h, self._lk()[1])
 
 
@@ -534,6 +578,7 @@ class _GridKernel:
         self.ops = ops
         self.eps = eps
         self.cmax = float(cy.max() + cx.max())
+        self.shift_ok = max(float(cy.max()), float(cx.max())) / eps <= SHIFT_LIMIT
         self.cy, self.cx = ops.asarray(cy), ops.asarray(cx)
         self._scaling: tuple[Any, Any, Any, Any] | None = None
         self._log: tuple[Any, Any, Any, Any] | None = None
@@ -563,21 +608,29 @@ class _GridKernel:
         ky, kx, kcy, kcx = self._sk()
         return (kcy @ v) @ kx + (ky @ v) @ kcx
 
-    def _lse2(self, h: Any, ly: Any, lx: Any) -> Any:
-        # out[b,i,k] = LSE_{j,l}(h[b,j,l] + ly[i,j] + lx[k,l]): along x, then along y
+    def _lse2(self, h: Any, which: tuple[int, int]) -> Any:
+        """``out[b,i,k] = LSE_{j,l}(h[b,j,l] + ly[i,j] + lx[k,l])``: along x, then along y.
+
+        ``which`` picks (y, x) kernels: 0 = plain, 1 = multiplied by the cost.
+        """
+        if self.shift_ok:
+            sk = self._sk()
+            ky, kx = sk[2 * which[0]], sk[1 + 2 * which[1]]
+            t1 = _shifted_logmm_left(self.ops, h, kx)  # kernels are symmetric
+            return _shifted_logmm_right(self.ops, ky, t1)
+        lk = self._lk()
+        ly, lx = lk[2 * which[0]], lk[1 + 2 * which[1]]
         t1 = self.ops.logmm(h, lx)  # [b, j, k]
-        t2 = self.ops.logmm(t1.transpose(0, 2, 1) if self.ops.name == "numpy" else t1.transpose(1, 2), ly)
-        return t2.transpose(0, 2, 1) if self.ops.name == "numpy" else t2.transpose(1, 2)
+        t2 = self.ops.logmm(self.ops.swap(t1), ly)  # [b, k, i]
+        return self.ops.swap(t2)
 
     def lse(self, h: Any) -> Any:
-        ly, lx, _, _ = self._lk()
-        return self._lse2(h, ly, lx)
+        return self._lse2(h, (0, 0))
 
     lset = lse
 
     def lse_c(self, h: Any) -> Any:
-        ly, lx, lcy, lcx = self._lk()
-        return self.ops.logaddexp(self._lse2(h, lcy, lx), self._lse2(h, ly, lcx))
+        return self.ops.logaddexp(self._lse2(h, (1, 0)), self._lse2(h, (0, 1)))
 
 
 # ------------------------------------------------------------------ the batched core
@@ -687,7 +740,7 @@ def _run(
             else:  # state = w = exp(-g/eps)
                 v = b / state
                 kv = kern.k(v)
-                u = a / kv
+                u = ops.where(a > 0, a / kv, 0.0)
                 ku = kern.kt(u)
                 col = v * ku
                 nxt = ku
@@ -1362,8 +1415,8 @@ def grid_sinkhorn_batch(
         Warm start: dual potentials ``g`` of an earlier :class:`BatchResult` (with the
         same ``eps`` and grid), e.g. of the previous counterfactual draw.
     log_domain : bool or "auto", default "auto"
-        ``"auto"``: scaling iteration when ``squared_diameter / eps ≤ SCALING_LIMIT`` (200),
-        log-sum-exp otherwise or on overflow.
+        ``"auto"``: scaling iteration when ``squared_diameter / eps ≤ SCALING_LIMIT`` (500),
+        log domain otherwise or on overflow (see the module notes).
     backend : {"numpy", "torch", "auto"}, default "numpy"
         ``"torch"`` runs the same iteration in torch float64 (CUDA when available);
         ``"auto"`` picks torch only with a CUDA device.

@@ -68,6 +68,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 
 from .._checks import check_columns, check_option
 from ..errors import InputError
@@ -737,30 +739,53 @@ def _in_raster(g: _Grid, p: np.ndarray) -> np.ndarray:
 
 
 def _fill(g: _Grid, zp: np.ndarray) -> np.ndarray:
-    """Minimax ('spill') elevation: vectorised label-correcting flood from the outlets."""
-    z = zp.ravel().copy()
+    """Minimax ('spill') elevation from the outlets, exactly: the minimax path of a graph is
+    its path in the minimum spanning tree (outlets joined to one super node), so the filled
+    height of a cell is the highest elevation on its MST path to the super node.
+    Elevations enter as ranks, so the tree is built on exact small integers."""
+    z = zp.ravel()
     valid = g.valid
-    f = np.where(valid, np.inf, np.nan)
     cells = np.flatnonzero(valid)
-    nbv = valid[cells[:, None] + g.offsets[None, :]]
-    seeds = cells[~nbv.all(axis=1)]  # touch the edge or nodata: drain as they are
-    f[seeds] = z[seeds]
-    front = seeds
-    while front.size:
-        fv = f[front]
-        cand_nb = []
-        for off in g.offsets:
-            nb = front + off
-            ok = valid[nb]
-            nb = nb[ok]
-            cand = np.maximum(z[nb], fv[ok])
-            better = cand < f[nb]
-            if better.any():
-                nb, cand = nb[better], cand[better]
-                np.minimum.at(f, nb, cand)
-                cand_nb.append(nb)
-        front = np.unique(np.concatenate(cand_nb)) if cand_nb else np.empty(0, np.int64)
-    out = np.where(valid, f, np.nan)
+    n = cells.size
+    out = np.full(g.size, np.nan)
+    if n == 0:
+        return out
+    levels, rank = np.unique(z[cells], return_inverse=True)
+    rank = rank.astype(np.int64).ravel()
+    index = np.full(g.size, -1, dtype=np.int64)
+    index[cells] = np.arange(n)
+    rows, cols, wts = [], [], []
+    seed = np.zeros(n, dtype=bool)
+    for off in g.offsets:
+        ok = valid[cells + off]
+        seed |= ~ok
+    for off in g.offsets[:4]:  # E, NE, N, NW: every undirected pair once
+        nb = index[cells + off]
+        ok = nb >= 0
+        a, b = np.flatnonzero(ok), nb[ok]
+        rows.append(a)
+        cols.append(b)
+        wts.append(np.maximum(rank[a], rank[b]))
+    s = np.flatnonzero(seed)
+    rows.append(np.full(s.size, n, dtype=np.int64))
+    cols.append(s)
+    wts.append(rank[s])
+    w = np.concatenate(wts).astype(float) + 1.0  # > 0: csgraph drops explicit zeros
+    graph = coo_matrix((w, (np.concatenate(rows), np.concatenate(cols))), shape=(n + 1, n + 1)).tocsr()
+    tree = minimum_spanning_tree(graph)
+    _, pred = breadth_first_order(tree, n, directed=False, return_predecessors=True)
+    a = np.append(rank, -1)
+    p = pred.astype(np.int64)
+    p[n] = n
+    if (p < 0).any():  # pragma: no cover - every component of valid cells touches an outlet
+        raise InputError("pit filling: a cell is not connected to an outlet")
+    while True:  # pointer jumping: a = max of ranks on the path to the root
+        a = np.maximum(a, a[p])
+        pp = p[p]
+        if np.array_equal(pp, p):
+            break
+        p = pp
+    out[cells] = levels[a[:n]]
     return out
 
 
@@ -781,6 +806,14 @@ def _scan_order(g: _Grid, cells: np.ndarray) -> np.ndarray:
 
 def _flow_dir_d8(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """D8 direction code per valid cell (-1 none), pygeoprocessing ``flow_dir_d8``."""
+    code, nh = _d8_steepest(g, zf, cells)
+    if (code < 0).any():
+        code = _d8_flats(g, zf, cells, code, np.isnan(nh))
+    return code
+
+
+def _d8_steepest(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steepest-descent code (-1: no downslope neighbour) and the (n, 8) neighbour heights."""
     zc = zf[cells]
     nh = _neighbour_heights(g, zf, cells)
     best = np.zeros(cells.size)
@@ -793,86 +826,134 @@ def _flow_dir_d8(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
             up = s > best  # NaN compares False
             best = np.where(up, s, best)
             code[up] = i
+    return code, nh
+
+
+def _first_occurrences(a: np.ndarray) -> np.ndarray:
+    """``a`` without repeats, each value kept at its first position (order preserved)."""
+    if a.size < 2:
+        return a
+    _, first = np.unique(a, return_index=True)
+    return a[np.sort(first)]
+
+
+def _relaxations(g: _Grid, eq: list[np.ndarray], front: np.ndarray):
+    """Equal-height neighbours of a FIFO generation ``front``: (entry, target, time, direction),
+    time = 8·entry + direction being the order in which the sequential search meets them."""
+    ent, tgt, di = [], [], []
+    for i, off in enumerate(g.offsets.tolist()):
+        e = np.flatnonzero(eq[i][front])
+        ent.append(e)
+        tgt.append(front[e] + off)
+        di.append(np.full(e.size, i, dtype=np.int64))
+    ent_a = np.concatenate(ent)
+    di_a = np.concatenate(di)
+    return ent_a, np.concatenate(tgt), ent_a * 8 + di_a, di_a
+
+
+def _d8_flats(g: _Grid, zf: np.ndarray, cells: np.ndarray, code: np.ndarray,
+              nod: np.ndarray) -> np.ndarray:
+    """pygeoprocessing's D8 plateau resolution, generation by generation of its FIFO queues.
+
+    pygeoprocessing visits the plateaus (8-connected equal heights holding a cell without a
+    downslope neighbour) from their first such cell in its 256×256-tile scan order; a
+    breadth-first search lists the plateau, its drains (cells with a downslope neighbour;
+    when there are none, cells next to nodata or the edge, which drain there) seed a FIFO
+    label-correcting search of distances (steps 1 and √2), and a cell points to the
+    neighbour that last lowered its distance. Plateaus do not interact, so all of them are
+    run together; within a generation of the queue the sequential order of pops
+    (entry, direction) is kept exactly, including pops whose distance was lowered earlier
+    in the same generation."""
+    n = cells.size
+    eq = _equal_neighbour_masks(g, zf)
+    label = _flat_components(g, eq, cells)
+    nlab = int(label.max()) + 1
     flat = code < 0
-    if flat.any():
-        direction: dict[int, int] = {}
-        done: set[int] = set()
-        zl = zf.tolist()
-        for root in _scan_order(g, cells[flat]).tolist():
-            if root not in done:
-                _d8_plateau(g, zl, root, direction, done)
-        index = np.full(g.size, -1, dtype=np.int64)
-        index[cells] = np.arange(cells.size)
-        keys = np.fromiter(direction.keys(), dtype=np.int64, count=len(direction))
-        vals = np.fromiter(direction.values(), dtype=np.int64, count=len(direction))
-        code = code.copy()
-        code[index[keys]] = vals
+    index = np.full(g.size, -1, dtype=np.int64)
+    index[cells] = np.arange(n)
+    # root of each plateau: its first flat cell in scan order
+    scan_rank = np.empty(n, dtype=np.int64)
+    scan_rank[index[_scan_order(g, cells)]] = np.arange(n)
+    fl = np.flatnonzero(flat)
+    fl = fl[np.lexsort((scan_rank[fl], label[fl]))]
+    lab_fl = label[fl]
+    first = np.ones(fl.size, dtype=bool)
+    first[1:] = lab_fl[1:] != lab_fl[:-1]
+    roots = cells[fl[first]]
+    # breadth-first listing of every plateau from its root
+    seen = np.zeros(g.size, dtype=bool)
+    seen[roots] = True
+    parts = [roots]
+    front = roots
+    while front.size:
+        _, tgt, tm, _ = _relaxations(g, eq, front)
+        keep = ~seen[tgt]
+        tgt = _first_occurrences(tgt[keep][np.argsort(tm[keep], kind="stable")])
+        seen[tgt] = True
+        parts.append(tgt)
+        front = tgt
+    region = np.concatenate(parts)  # each plateau's cells in its search order
+    rc = index[region]
+    real_comp = np.bincount(label[~flat], minlength=nlab) > 0
+    # nodata drains: first orthogonal nodata neighbour, else the last diagonal one
+    code = code.copy()
+    nodir = np.full(n, -1, dtype=np.int64)
+    for i in (7, 5, 3, 1, 6, 4, 2, 0):
+        nodir[nod[:, i]] = i
+    is_real = ~flat[rc]
+    is_nod = flat[rc] & ~real_comp[label[rc]] & (nodir[rc] >= 0)
+    code[rc[is_nod]] = nodir[rc[is_nod]]
+    seeds = region[is_real | is_nod]
+    dist = np.full(g.size, np.inf)
+    dist[seeds] = 0.0
+    steps = np.where(np.arange(8) & 1, _SQRT2, 1.0)
+    front = seeds
+    while front.size:
+        ent, tgt, tm, di = _relaxations(g, eq, front)
+        live = dist[tgt] > 0.0  # drains keep distance 0
+        ent, tgt, tm, di = ent[live], tgt[live], tm[live], di[live]
+        if tgt.size == 0:
+            break
+        o = np.lexsort((tm, tgt))
+        ent, tgt, tm, di = ent[o], tgt[o], tm[o], di[o]
+        step = steps[di]
+        newgrp = np.ones(tgt.size, dtype=bool)
+        newgrp[1:] = tgt[1:] != tgt[:-1]
+        grp = np.cumsum(newgrp) - 1
+        gstart = np.flatnonzero(newgrp)
+        pos = np.arange(tgt.size) - gstart[grp]
+        by_pos = [np.flatnonzero(pos == k) for k in range(int(pos.max()) + 1)]
+        base = dist[tgt[gstart]]
+        span = 8 * np.int64(front.size) + 8
+        key = tgt * span + tm
+        pop_key = front * span + np.arange(front.size, dtype=np.int64) * 8
+        dp = dist[front]
+        while True:
+            val = dp[ent] + step
+            cur = base.copy()
+            rec = np.zeros(tgt.size, dtype=bool)
+            for sel in by_pos:  # at most one event per group at each position
+                gs = grp[sel]
+                r = val[sel] < cur[gs]
+                rec[sel] = r
+                cur[gs[r]] = val[sel][r]
+            # distance of each entry when it is popped: lowered by records met earlier
+            rk = key[rec]
+            j = np.searchsorted(rk, pop_key) - 1
+            jj = np.maximum(j, 0)
+            hit = (j >= 0) & (tgt[rec][jj] == front) if rk.size else np.zeros(front.size, bool)
+            dp_new = np.where(hit, val[rec][jj] if rk.size else 0.0, dist[front])
+            if np.array_equal(dp_new, dp):
+                break
+            dp = dp_new
+        r_idx = np.flatnonzero(rec)
+        last = np.ones(r_idx.size, dtype=bool)  # the last record of a group sets the final state
+        last[:-1] = grp[r_idx[1:]] != grp[r_idx[:-1]]
+        fin = r_idx[last]
+        dist[tgt[fin]] = val[fin]
+        code[index[tgt[fin]]] = (di[fin] + 4) % 8
+        front = tgt[r_idx[np.argsort(tm[r_idx], kind="stable")]]
     return code
-
-
-def _plateau_search(g: _Grid, zf: list[float], root: int, done: set[int]) -> list[int]:
-    h = zf[root]
-    region = [root]
-    done.add(root)
-    q = deque([root])
-    offs = g.offsets.tolist()
-    while q:
-        p = q.popleft()
-        for off in offs:
-            n = p + off
-            if zf[n] == h and n not in done:
-                done.add(n)
-                region.append(n)
-                q.append(n)
-    return region
-
-
-def _d8_plateau(g: _Grid, zf: list[float], root: int, direction: dict[int, int], done: set[int]) -> None:
-    h = zf[root]
-    region = _plateau_search(g, zf, root, done)
-    offs = g.offsets.tolist()
-    drains: list[int] = []
-    nodata_drains: list[tuple[int, int]] = []
-    dist: dict[int, float] = {}
-    for p in region:
-        best_dir, best, diag_nodata = -1, 0.0, 1
-        for i, off in enumerate(offs):
-            nh = zf[p + off]
-            if nh != nh:  # nodata or outside
-                if diag_nodata and best == 0.0:
-                    best_dir, diag_nodata = i, i & 1
-                continue
-            s = h - nh
-            if s <= 0:
-                continue
-            if i & 1:
-                s *= _SQRT2_INV
-            if s > best:
-                best, best_dir = s, i
-        if best_dir >= 0:
-            if best > 0.0:
-                direction[p] = best_dir
-                dist[p] = 0.0
-                drains.append(p)
-            else:
-                nodata_drains.append((p, best_dir))
-    if not drains:
-        for p, d in nodata_drains:
-            direction[p] = d
-            dist[p] = 0.0
-            drains.append(p)
-    big = float(g.rows * g.cols)
-    q = deque(drains)
-    while q:
-        p = q.popleft()
-        dp = dist[p]
-        for i, off in enumerate(offs):
-            n = p + off
-            nd = dp + (_SQRT2 if i & 1 else 1.0)
-            if zf[n] == h and dist.get(n, big) > nd:
-                direction[n] = (i + 4) % 8
-                dist[n] = nd
-                q.append(n)
 
 
 def _quantise(s: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -882,6 +963,14 @@ def _quantise(s: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 def _flow_dir_mfd(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """MFD 4-bit weights (n, 8) per valid cell, pygeoprocessing ``flow_dir_mfd``."""
+    w, has, nh = _mfd_downslope(g, zf, cells)
+    if not has.all():
+        _mfd_flats(g, zf, cells, has, nh, w)
+    return w
+
+
+def _mfd_downslope(g: _Grid, zf: np.ndarray, cells: np.ndarray):
+    """Weights of the cells with a downslope neighbour (``has``; others 0), neighbour heights."""
     zc = zf[cells]
     nh = _neighbour_heights(g, zf, cells)
     slopes = np.zeros((cells.size, 8))
@@ -897,99 +986,109 @@ def _flow_dir_mfd(g: _Grid, zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
     w = np.zeros((cells.size, 8), dtype=np.int64)
     has = total > 0
     w[has] = _quantise(slopes[has], total[has])
-    flat = ~has
-    if flat.any():
-        wdict: dict[int, list[int]] = {}
-        done: set[int] = set()
-        zl = zf.tolist()
-        for root in _scan_order(g, cells[flat]).tolist():
-            if root not in done:
-                _mfd_plateau(g, zl, root, wdict, done)
-        if wdict:
-            index = np.full(g.size, -1, dtype=np.int64)
-            index[cells] = np.arange(cells.size)
-            keys = np.fromiter(wdict.keys(), dtype=np.int64, count=len(wdict))
-            w[index[keys]] = np.array(list(wdict.values()), dtype=np.int64)
-    return w
+    return w, has, nh
 
 
-def _mfd_weights(slopes: list[float]) -> list[int]:
-    total = 0.0
-    for s in slopes:
-        total += s
-    return [int(0.5 + s / total * 15.0) for s in slopes]
+def _equal_neighbour_masks(g: _Grid, zf: np.ndarray) -> list[np.ndarray]:
+    """Per direction, on the padded flat grid: the neighbour is valid and of equal height."""
+    out = []
+    for off in g.offsets.tolist():
+        m = np.zeros(g.size, dtype=bool)
+        if off > 0:
+            m[:-off] = zf[:-off] == zf[off:]
+        else:
+            m[-off:] = zf[-off:] == zf[:off]
+        out.append(m)  # NaN (nodata, pad) never compares equal
+    return out
 
 
-def _mfd_plateau(g: _Grid, zf: list[float], root: int, wfull: dict[int, list[int]],
-                 done: set[int]) -> None:
-    h = zf[root]
-    region = _plateau_search(g, zf, root, done)
+def _plateau_distances(g: _Grid, eq: list[np.ndarray], seeds: np.ndarray) -> np.ndarray:
+    """Distances (steps 1 and √2) from ``seeds`` over equal-height cells, as pygeoprocessing's
+    label-correcting search computes them in floating point: rounding is monotone, so the
+    fixed point min over neighbours of ``d_n + step`` (reached here by frontier relaxation)
+    is the same whatever the order in which the cells are visited."""
+    d = np.full(g.size, np.inf)
+    d[seeds] = 0.0
     offs = g.offsets.tolist()
-    drains: list[int] = []
-    nodata_drains: list[tuple[int, list[int]]] = []
-    dist: dict[int, float] = {}
-    is_drain: set[int] = set()
-    for p in region:
-        down = [0.0] * 8
-        nod = [0.0] * 8
-        sum_down = sum_nod = 0.0
+    front = seeds
+    while front.size:
+        new = []
+        df = d[front]
         for i, off in enumerate(offs):
-            nh = zf[p + off]
-            if nh != nh:
-                v = _SQRT2_INV if i & 1 else 1.0
-                sum_nod += v
-                nod[i] = v
+            m = eq[i][front]
+            if not m.any():
                 continue
-            s = h - nh
-            if s <= 0:
-                continue
-            if i & 1:
-                s *= _SQRT2_INV
-            down[i] = s
-            sum_down += s
-        if sum_down > 0.0:
-            wfull[p] = _mfd_weights(down)
-            dist[p] = 0.0
-            is_drain.add(p)
-            drains.append(p)
-        elif sum_nod > 0.0:
-            nodata_drains.append((p, _mfd_weights(nod)))
-    if not drains:
-        for p, wts in nodata_drains:
-            wfull[p] = wts
-            dist[p] = 0.0
-            is_drain.add(p)
-            drains.append(p)
-    q = deque(drains)
-    while q:
-        p = q.popleft()
-        dp = dist[p]
-        for i, off in enumerate(offs):
-            n = p + off
-            nd = dp + (_SQRT2 if i & 1 else 1.0)
-            if zf[n] == h and (n not in dist or dist[n] > nd):
-                dist[n] = nd
-                q.append(n)
-    q = deque(drains)
-    while q:
-        p = q.popleft()
-        dp = dist[p]
-        wts = [0.0] * 8
-        total = 0.0
-        for i, off in enumerate(offs):
-            n = p + off
-            if zf[n] != h or n not in dist:
-                continue
-            if dist[n] < dp:
-                v = _SQRT2_INV if i & 1 else 1.0
-                wts[i] = v
-                total += v
-            elif n not in is_drain:
-                is_drain.add(n)
-                q.append(n)
-        if total == 0:
-            continue
-        wfull[p] = [int(0.5 + v / total * 15.0) for v in wts]
+            nb = front[m] + off
+            cand = df[m] + (_SQRT2 if i & 1 else 1.0)
+            better = cand < d[nb]
+            if better.any():
+                nb = nb[better]
+                np.minimum.at(d, nb, cand[better])
+                new.append(nb)
+        if not new:
+            break
+        front = np.concatenate(new)
+        if len(new) > 1:
+            front = np.unique(front)
+    return d
+
+
+def _flat_components(g: _Grid, eq: list[np.ndarray], cells: np.ndarray) -> np.ndarray:
+    """Label (compact, per valid cell) of the 8-connected equal-height component."""
+    n = cells.size
+    index = np.full(g.size, -1, dtype=np.int64)
+    index[cells] = np.arange(n)
+    rows, cols = [], []
+    for i, off in enumerate(g.offsets.tolist()[:4]):
+        a = np.flatnonzero(eq[i][cells])
+        rows.append(a)
+        cols.append(index[cells[a] + off])
+    r = np.concatenate(rows)
+    graph = coo_matrix((np.ones(r.size, dtype=np.int8), (r, np.concatenate(cols))), shape=(n, n)).tocsr()
+    return connected_components(graph, directed=False)[1]
+
+
+def _mfd_flats(g: _Grid, zf: np.ndarray, cells: np.ndarray, has: np.ndarray, nh: np.ndarray,
+               w: np.ndarray) -> None:
+    """pygeoprocessing's MFD plateau resolution, vectorised (``w`` is updated in place).
+
+    A plateau is an 8-connected set of equal heights holding a cell without a downslope
+    neighbour. Its drains are its cells with a downslope neighbour or, when it has none,
+    its cells next to nodata/the edge (which then drain there, weights ∝ 1 and 1/√2). Every
+    other cell it reaches splits its flow over its neighbours nearer to a drain (distance
+    in steps 1 and √2), weights ∝ 1 and 1/√2 by direction."""
+    eq = _equal_neighbour_masks(g, zf)
+    label = _flat_components(g, eq, cells)
+    nlab = int(label.max()) + 1
+    flat_comp = np.bincount(label[~has], minlength=nlab) > 0
+    drain_comp = np.bincount(label[has], minlength=nlab) > 0
+    in_plateau = flat_comp[label]
+    real = in_plateau & has
+    nod = np.isnan(nh)  # (n, 8) nodata or outside
+    nod_drain = in_plateau & ~drain_comp[label] & nod.any(axis=1)
+    if nod_drain.any():
+        vals = np.where(nod[nod_drain], np.where(np.arange(8) & 1, _SQRT2_INV, 1.0), 0.0)
+        tot = np.zeros(vals.shape[0])
+        for i in range(8):
+            tot = tot + vals[:, i]
+        w[nod_drain] = _quantise(vals, tot)
+    seeds = cells[real | nod_drain]
+    if seeds.size == 0:
+        return
+    d = _plateau_distances(g, eq, seeds)
+    rest = np.flatnonzero(in_plateau & ~real & ~nod_drain & np.isfinite(d[cells]))
+    if rest.size == 0:
+        return
+    p = cells[rest]
+    dp = d[p]
+    vals = np.zeros((p.size, 8))
+    tot = np.zeros(p.size)
+    for i, off in enumerate(g.offsets.tolist()):
+        nearer = eq[i][p] & (d[p + off] < dp)
+        v = np.where(nearer, _SQRT2_INV if i & 1 else 1.0, 0.0)
+        vals[:, i] = v
+        tot = tot + v
+    w[rest] = _quantise(vals, tot)
 
 
 # --------------------------------------------------------------------------- topological passes
@@ -1005,6 +1104,7 @@ def _levelize(rt: _Routing) -> None:
     np.cumsum(np.bincount(src_s, minlength=n), out=ptr[1:])
     indeg = np.bincount(rt.dst, minlength=n)
     level = np.full(n, -1, dtype=np.int64)
+    slot = np.empty(n, dtype=np.int64)
     front = np.flatnonzero(indeg == 0)
     k = 0
     while front.size:
@@ -1017,8 +1117,12 @@ def _levelize(rt: _Routing) -> None:
         idx = starts + np.arange(tot)
         d = dst_s[idx]
         np.subtract.at(indeg, d, 1)
-        d = np.unique(d)
-        front = d[indeg[d] == 0]
+        d = d[indeg[d] == 0]
+        if d.size > 1:  # drop repeats (a cell fed by several cells of this level), no sort
+            pos = np.arange(d.size)
+            slot[d] = pos
+            d = d[slot[d] == pos]
+        front = d
         k += 1
     if (level < 0).any():  # pragma: no cover - flow directions never form cycles
         raise InputError("flow directions contain a cycle")
@@ -1028,6 +1132,14 @@ def _levelize(rt: _Routing) -> None:
         setattr(rt, name, getattr(rt, name)[eo])
     key = key[eo]
     rt.level_bounds = np.searchsorted(key, np.arange(k + 2))
+
+
+def _sorted_groups(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_inverse=True)`` for a sorted ``a`` (edges of one level are sorted
+    by source), without sorting."""
+    start = np.ones(a.size, dtype=bool)
+    start[1:] = a[1:] != a[:-1]
+    return a[start], np.cumsum(start) - 1
 
 
 def _accumulate(rt: _Routing, weights: np.ndarray) -> np.ndarray:
@@ -1112,10 +1224,10 @@ def _distance_to_stream(rt: _Routing, streams: np.ndarray, weight: np.ndarray) -
         if mfd:
             ok = np.isfinite(dd) & ~streams[src]
             src_ok = src[ok]
-            num = np.bincount(src_ok, weights=rt.raw[s:e][ok] * (weight[dst[ok]] + dd[ok]), minlength=0)
-            den = np.bincount(src_ok, weights=rt.raw[s:e][ok])
-            cells = np.unique(src_ok)
-            d[cells] = num[cells] / den[cells]
+            cells, inv = _sorted_groups(src_ok)
+            num = np.bincount(inv, weights=rt.raw[s:e][ok] * (weight[dst[ok]] + dd[ok]))
+            den = np.bincount(inv, weights=rt.raw[s:e][ok])
+            d[cells] = num / den
         else:
             ok = np.isfinite(dd) & ~streams[src]
             d[src[ok]] = weight[src[ok]] + dd[ok]
@@ -1145,7 +1257,7 @@ def _sediment_deposition(rt: _Routing, e_prime: np.ndarray, sdr: np.ndarray) -> 
         s, e = b[lv], b[lv + 1]
         lo = rt.src[s:e]
         # cells of this level are sources of these edges; finalise them first
-        cells = np.unique(lo)
+        cells = _sorted_groups(lo)[0]
         f[cells] = np.maximum((1 - dr[cells]) * fin[cells] + e_prime[cells], 0.0)
         f[cells] = np.where(valid[cells] & np.isfinite(fin[cells]), f[cells], np.nan)
         np.add.at(fin, rt.dst[s:e], frac[s:e] * f[lo])

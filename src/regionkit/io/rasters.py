@@ -5,7 +5,8 @@ window with rasterio, and either reduce each window into running statistics
 (:func:`raster_minmax`, :func:`raster_histogram`) or hand it to a pure per-pixel function
 and write the result window by window (:func:`map_blocks`, :func:`normalized_overlay`).
 Peak memory is therefore a few arrays of ``block_size x block_size`` cells per input,
-whatever the raster size (plus GDAL's own block cache, ``GDAL_CACHEMAX``).
+whatever the raster size, plus GDAL's block cache (``GDAL_CACHEMAX``; :func:`map_blocks`
+caps it at :data:`GDAL_CACHE_BYTES` unless the environment sets it).
 
 Alignment
     Every input of one call must share CRS, width, height and geotransform (within
@@ -230,6 +231,7 @@ def map_blocks(
         raise InputError("inputs is empty: give at least one named raster")
     out_path = Path(output)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_bounded_cache())
         sources = {str(k): stack.enter_context(_open(v, f"input {k!r}")) for k, v in inputs.items()}
         _check_aligned(sources)
         ref = next(iter(sources.values()))
@@ -277,6 +279,20 @@ def map_blocks(
     return out_path
 
 
+#: GDAL block cache used by the functions of this module unless ``GDAL_CACHEMAX`` is set in the
+#: environment (GDAL's own default is 5 % of the physical memory, which would dominate the
+#: peak memory of a blockwise run on a large machine).
+GDAL_CACHE_BYTES = 128 * 2**20
+
+
+def _bounded_cache() -> Any:
+    import rasterio
+
+    if "GDAL_CACHEMAX" in os.environ:
+        return contextlib.nullcontext()
+    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES)
+
+
 @contextlib.contextmanager
 def _atomic(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds."""
@@ -307,7 +323,7 @@ def _to_cog(tmp: Path) -> None:
 def _read_valid(path: PathLike, block_size: int, what: str) -> Iterator[np.ndarray]:
     """Yield the valid (not nodata, not NaN) cells of band 1, block by block, as 1-D arrays."""
     size = _check_block_size(block_size)
-    with _open(path, what) as src:
+    with _bounded_cache(), _open(path, what) as src:
         for window in _windows(src.height, src.width, size):
             block = src.read(1, window=window)
             yield block[~_invalid(block, src.nodata)]
