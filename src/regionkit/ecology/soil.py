@@ -898,7 +898,7 @@ def _d8_flats(g: _Grid, zf: np.ndarray, cells: np.ndarray, code: np.ndarray,
     # nodata drains: first orthogonal nodata neighbour, else the last diagonal one
     code = code.copy()
     nodir = np.full(n, -1, dtype=np.int64)
-    for i in (7, 5, 3, 1, 6, 4, 2, 0):
+    for i in (1, 3, 5, 7, 6, 4, 2, 0):
         nodir[nod[:, i]] = i
     is_real = ~flat[rc]
     is_nod = flat[rc] & ~real_comp[label[rc]] & (nodir[rc] >= 0)
