@@ -87,6 +87,7 @@ DistanceBatch = Callable[[Any, Any], np.ndarray]
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, task_id)``, called after each finished (or resumed) task."""
 
+_MAX_CELLS = 1_000_000  # grid cells (a block of 50 histograms is then 400 MB)
 _VERSION = "coagg-1"  # part of every checkpoint key: bump when the numbers of a task change
 _DEFAULT_ETA = 0.01  # eps = η · D² when eps is not given (max C/eps = 100: scaling domain)
 
@@ -348,6 +349,11 @@ def build_problem(
         col = np.clip(np.floor((xy[:, 0] - grid.x0) / grid.cell_size).astype(np.int64), 0, grid.nx - 1)
         row = np.clip(np.floor((xy[:, 1] - grid.y0) / grid.cell_size).astype(np.int64), 0, grid.ny - 1)
         cells = row * grid.nx + col
+        if grid.nx * grid.ny > _MAX_CELLS:
+            raise InputError(
+                f"representation='grid': cell_size={cell_size:g} gives {grid.ny} × {grid.nx} cells over the "
+                f"firms' extent {hi[0] - lo[0]:.4g} × {hi[1] - lo[1]:.4g}; use larger cells or remove distant "
+                "firms first (regionkit.coagglomeration.firms.find_outliers)")
     if isinstance(distance, str) and distance != "exact" and eps is None:
         if grid is not None:
             d2 = grid.squared_diameter
