@@ -51,6 +51,8 @@ BENCHMARKS: tuple[Bench, ...] = (
           "blockwise water yield + carbon + overlay on 10^8 cells vs whole-array numpy",
           ("--quick",)),
     Bench("dpc", "bench_dpc.py", "PC + dPC for 2,000 patches vs naive removals", ("--quick",)),
+    Bench("transport", "bench_transport.py", "batched grid Sinkhorn (1000 x 100x100) vs POT sinkhorn2 loop",
+          ("--quick",)),
     Bench("corridors", "bench_corridors.py", "all corridors for 200 sources on 4000 x 4000 vs per-source Dijkstra",
           ("--quick",)),
 )
