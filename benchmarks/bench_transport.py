@@ -1,4 +1,4 @@
-"""Batched grid Sinkhorn benchmark — run with:  python benchmarks/bench_transport.py [--batch 1000]
+"""Batched grid Sinkhorn benchmark — run with:  python benchmarks/bench_transport.py [--quick] [--batch 1000]
 
 Co-agglomeration needs one transport problem per (industry pair, counterfactual draw).
 Here: firms of one industry (``mu``) against ``--batch`` counterfactual industries of
@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-solves", type=int, default=2)
     ap.add_argument("--backend", default="numpy", choices=["numpy", "torch", "auto"])
     ap.add_argument("--support", default="full", choices=["full", "firms"])
+    ap.add_argument("--quick", action="store_true", help="smoke test: 40 x 40 grid, batch 50")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.size, args.batch = 40, 50
 
     rng = np.random.default_rng(0)
     size = float(args.size)

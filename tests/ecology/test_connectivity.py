@@ -254,3 +254,96 @@ def test_dpc_matches_brute_force_small_graphs(data, n):
     np.testing.assert_allclose(
         res.dpc_intra + res.dpc_flux + res.dpc_connector, res.dpc, atol=1e-12
     )
+
+
+def test_pure_connector_hub():
+    # hub H (area 0) at distance 100 (p 0.5) from three leaves of area 1, leaves 400 apart
+    # (direct p 1/16, via H 0.25): PCnum = 3 + 6·0.25 = 4.5; without H: 3 + 6/16 = 3.375
+    # -> dPC_H = 100·1.125/4.5 = 25, all connector; without a leaf: 2 + 2·0.25 = 2.5
+    # -> dPC_leaf = 100·2/4.5: intra 100/4.5, flux 100·4·0.25/4.5, connector 0
+    d = np.full((4, 4), 400.0)
+    d[0, 1:] = d[1:, 0] = 100.0
+    np.fill_diagonal(d, 0)
+    res = probability_of_connectivity([0, 1, 1, 1], d, threshold=100, landscape_area=3)
+    assert res.pc_num == pytest.approx(4.5, rel=1e-14)
+    np.testing.assert_allclose(res.dpc, [25] + [200 / 4.5] * 3, rtol=1e-12)
+    np.testing.assert_allclose(res.dpc_connector, [25, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(res.dpc_flux, [0] + [100 / 4.5] * 3, rtol=1e-12)
+
+
+def _naive_dpc(areas: np.ndarray, d: np.ndarray, k: float) -> tuple[float, np.ndarray]:
+    # the definition: all-pairs Dijkstra on the complete graph, again without each patch
+    def pc_num(a, dd):
+        w = k * dd
+        np.fill_diagonal(w, np.inf)
+        from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
+
+        p = np.exp(-dijkstra(csgraph_from_dense(w, null_value=np.inf), directed=False))
+        np.fill_diagonal(p, 1.0)
+        return float(a @ p @ a)
+
+    n = areas.size
+    full = pc_num(areas, d)
+    out = np.empty(n)
+    for r in range(n):
+        keep = np.arange(n) != r
+        out[r] = 100 * (full - pc_num(areas[keep], d[np.ix_(keep, keep)])) / full
+    return full, out
+
+
+def _lattice(rows: int, cols: int, seed: int, jitter: float = 0.0):
+    # equal spacing -> many equal-length best paths (ties); centre distances, equal radii
+    rng = np.random.default_rng(seed)
+    xy = np.argwhere(np.ones((rows, cols))).astype(float) * 1000.0
+    xy += rng.uniform(-jitter, jitter, size=xy.shape)
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    areas = rng.choice([0.0, 1.0, 2.0, 5.0], size=len(xy))
+    areas[0] = 1.0
+    return areas, d
+
+
+@pytest.mark.parametrize(
+    ("case", "threshold", "p"),
+    [
+        ("lattice", 1000.0, 0.5),  # 10 x 10 grid: many exact ties
+        ("lattice-manhattan", 1000.0, 0.5),  # grid with city-block distances: massive ties
+        ("jitter", 1500.0, 0.3),  # near-ties
+        ("random", 800.0, 0.5),
+        ("clustered", 400.0, 0.5),
+    ],
+)
+def test_matches_naive_removals(case, threshold, p):
+    rng = np.random.default_rng(len(case))
+    if case == "lattice":
+        areas, d = _lattice(10, 10, 0)
+    elif case == "lattice-manhattan":
+        xy = np.argwhere(np.ones((8, 9))).astype(float) * 1000.0
+        d = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1)
+        areas = rng.choice([0.0, 1.0, 3.0], size=len(xy))
+        areas[0] = 1.0
+    elif case == "jitter":
+        areas, d = _lattice(12, 12, 1, jitter=30.0)
+    elif case == "random":
+        areas, d = _random_landscape(120, seed=7)  # 300 in the Floyd test above
+    else:
+        centres = rng.uniform(0, 10_000, size=(6, 2))
+        xy = centres[rng.integers(0, 6, size=120)] + rng.normal(0, 600, size=(120, 2))
+        radius = rng.uniform(5, 80, size=120)
+        areas = np.pi * radius**2
+        d = np.maximum(
+            np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+            - radius[:, None]
+            - radius[None, :],
+            0.0,
+        )
+    np.fill_diagonal(d, 0)
+    res = probability_of_connectivity(
+        areas, d, threshold=threshold, p_at_threshold=p, landscape_area=1e8
+    )
+    full, expected = _naive_dpc(areas, d, -np.log(p) / threshold)
+    assert res.pc_num == pytest.approx(full, rel=1e-12)
+    np.testing.assert_allclose(res.dpc, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        res.dpc_intra + res.dpc_flux + res.dpc_connector, res.dpc, rtol=1e-12, atol=1e-12
+    )
+    assert (res.dpc_connector > -1e-9).all()
