@@ -31,6 +31,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from ..errors import ComputationError, InputError
+from ._arrays import cells_text as _cells
 
 __all__ = [
     "BACKLINK_OFFSETS",
@@ -105,18 +106,6 @@ def _cell_size(cell_size: Any) -> tuple[float, float]:
             f"cell_size={cell_size!r} must be one positive number or a pair (dy, dx) of them"
         )
     return float(size[0]), float(size[1])
-
-
-def _cells(mask: np.ndarray, values: np.ndarray | None = None) -> str:
-    rows, cols = np.nonzero(mask)
-    shown = []
-    for r, c in zip(rows[:5], cols[:5], strict=True):
-        text = f"(row {r}, col {c})"
-        if values is not None:
-            text += f" = {values[r, c]:g}"
-        shown.append(text)
-    more = f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else ""
-    return ", ".join(shown) + more
 
 
 def _check_resistance(resistance: Any, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:

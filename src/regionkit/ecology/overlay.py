@@ -26,6 +26,8 @@ from numpy.typing import ArrayLike
 
 from .._checks import check_option
 from ..errors import InputError
+from ._arrays import as_layer as _as_layer
+from ._arrays import valid_mask as _valid
 
 __all__ = [
     "Direction",
@@ -39,25 +41,6 @@ __all__ = [
 
 Direction = Literal["positive", "negative"]
 GradeMethod = Literal["natural_breaks", "quantiles", "equal_interval"]
-
-
-def _as_layer(arr: ArrayLike, name: str) -> np.ndarray:
-    array = np.asarray(arr)
-    if array.ndim != 2:
-        raise InputError(f"{name} must be a 2-D array, got {array.ndim} dimension(s)")
-    if array.size == 0:
-        raise InputError(f"{name} is empty")
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InputError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    return array
-
-
-def _valid(array: np.ndarray, nodata: float | None) -> np.ndarray:
-    values = array.astype(np.float64, copy=False)
-    valid = np.isfinite(values)
-    if nodata is not None and not np.isnan(nodata):
-        valid &= array != nodata
-    return valid
 
 
 def normalize_layer(

@@ -22,27 +22,11 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+from ._arrays import as_layer as _as_grid
+from ._arrays import valid_mask
 from .ahp import AHPConsistencyWarning, AHPResult
 
 __all__ = ["ResistanceResult", "reclassify", "resistance_surface", "slope_degrees"]
-
-
-def _as_grid(arr: ArrayLike, name: str) -> np.ndarray:
-    array = np.asarray(arr)
-    if array.ndim != 2:
-        raise InputError(f"{name} must be a 2-D array, got {array.ndim} dimension(s)")
-    if array.size == 0:
-        raise InputError(f"{name} is empty")
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InputError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    return array
-
-
-def _missing(array: np.ndarray, nodata: float | None) -> np.ndarray:
-    miss = ~np.isfinite(array.astype(np.float64, copy=False))
-    if nodata is not None and not np.isnan(nodata):
-        miss |= array == nodata
-    return miss
 
 
 def _table_rows(table: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
@@ -425,3 +409,7 @@ def resistance_surface(
         out += w[n] * np.where(m, 0.0, x)
     out[miss] = np.nan
     return ResistanceResult(values=out, weights=w, notes=tuple(notes))
+
+
+def _missing(array: np.ndarray, nodata: float | None) -> np.ndarray:
+    return ~valid_mask(array, nodata)

@@ -62,6 +62,7 @@ from scipy import ndimage
 
 from .._checks import check_columns, check_option
 from ..errors import InputError
+from ._arrays import cells_text as _cells
 
 Decay = Literal["linear", "exponential"]
 
@@ -79,19 +80,6 @@ OMEGA_MAX = 5.0
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _cells(mask: np.ndarray, values: np.ndarray | None = None) -> str:
-    """Name the first offending cells as ``(row r, col c) = v``."""
-    rows, cols = np.nonzero(mask)
-    shown = []
-    for r, c in zip(rows[:5], cols[:5], strict=True):
-        text = f"(row {r}, col {c})"
-        if values is not None:
-            text += f" = {values[r, c]:g}"
-        shown.append(text)
-    more = f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else ""
-    return ", ".join(shown) + more
 
 
 def _land_use(lulc: ArrayLike, lulc_nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
