@@ -252,11 +252,16 @@ def run_ecology(section: EcologySection, base: Path, *, progress: Callable[[str]
                                      threshold_flow_accumulation=s.threshold_flow_accumulation, k=s.sdr_k,
                                      ic0=s.ic0, sdr_max=s.sdr_max, l_max=s.l_max, flow_dir=s.flow_dir,
                                      lulc_nodata=lulc_nodata)
-        services["soil_conservation"] = np.where(valid, res.rusle.avoided_erosion, np.nan)
+        # the service map covers stream cells too (InVEST's SDR outputs leave them empty)
+        full = soil.rusle(dem, layer("erosivity"), layer("erodibility"), lulc_int,
+                          _table(s.biophysical, "biophysical", base), cell_size=abs(dx), l_max=s.l_max,
+                          flow_dir=s.flow_dir, lulc_nodata=lulc_nodata)
+        services["soil_conservation"] = np.where(valid, full.avoided_erosion, np.nan)
         layers["sediment_export"] = np.where(valid, res.sed_export, np.nan)
         layers["sdr"] = np.where(valid, res.sdr, np.nan)
         methods.append(f"Soil conservation: RUSLE avoided erosion R·K·LS·(1 − C·P) (InVEST SDR model, "
-                       f"{s.flow_dir.upper()} flow routing, LS of Desmet & Govers with l_max = {s.l_max:g}; "
+                       f"{s.flow_dir.upper()} flow routing, LS of Desmet & Govers with l_max = {s.l_max:g}, on every cell "
+                       "including streams; "
                        f"SDR with k = {s.sdr_k:g}, IC0 = {s.ic0:g}, SDRmax = {s.sdr_max:g}, stream threshold "
                        f"{s.threshold_flow_accumulation} cells).")
     if "habitat_quality" in models:

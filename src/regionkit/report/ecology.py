@@ -59,7 +59,7 @@ def class_map(grid: Grid, arr: np.ndarray, classes: dict[int, str], colors: list
     codes = sorted(classes)
     palette = [colors[c] if isinstance(colors, dict) else colors[i % len(colors)] for i, c in enumerate(codes)]
     bounds = [c - 0.5 for c in codes] + [codes[-1] + 0.5]
-    fig, ax = plt.subplots(figsize=(7.2, 5.6))
+    fig, ax = plt.subplots(figsize=(9.0, 5.6))
     ax.imshow(np.ma.masked_invalid(arr), extent=_extent(grid), cmap=ListedColormap(palette),
               norm=BoundaryNorm(bounds, len(palette)), interpolation="nearest")
     cell_km2 = abs(grid.resolution[0] * grid.resolution[1]) / 1e6
@@ -70,6 +70,7 @@ def class_map(grid: Grid, arr: np.ndarray, classes: dict[int, str], colors: list
     ax.set_title(title, fontsize=11)
     _frame(ax, boundary)
     fig.tight_layout()
+    fig.subplots_adjust(right=0.6)  # room for the legend
     return fig
 
 
@@ -94,6 +95,7 @@ def corridor_map(grid: Grid, background: np.ndarray, sources: np.ndarray, lines,
     ax.set_title(title, fontsize=11)
     _frame(ax, boundary)
     fig.tight_layout()
+    fig.subplots_adjust(right=0.55)  # room for the colour bar and the legend
     return fig
 
 
