@@ -53,7 +53,7 @@ def panel_dir(tmp_path):
 def test_every_command_has_help():
     group = typer.main.get_command(app)
     names = sorted(group.commands)
-    assert names == sorted(["demo", "run", "validate", "init", "version"])
+    assert names == sorted(["demo", "run", "validate", "init", "version", "coagg"])
     top = runner.invoke(app, ["--help"])
     assert top.exit_code == 0
     for info in app.registered_commands:

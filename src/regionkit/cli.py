@@ -47,11 +47,18 @@ def _guard():
         raise typer.Exit(code=1) from None
 
 
-def _progress() -> tuple[Callable[[str], None], Callable[[], None]]:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _progress() -> tuple[Callable[[str], None], Callable[[], None], Callable[[int, int, str], None]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    prog = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=err, transient=False, disable=not sys.stderr.isatty())
+    prog = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False, disable=not sys.stderr.isatty())
     prog.start()
     state: dict = {}
 
@@ -65,15 +72,20 @@ def _progress() -> tuple[Callable[[str], None], Callable[[], None]]:
             prog.update(state["task"], completed=1, total=1)
         prog.stop()
 
-    return step, stop
+    def tasks(done: int, total: int, _task_id: str) -> None:
+        if "bar" not in state:
+            state["bar"] = prog.add_task("Monte Carlo tasks", total=total)
+        prog.update(state["bar"], completed=done, total=total)
+
+    return step, stop, tasks
 
 
 def _run(config: Path, output: Path | None, cache: bool) -> None:
     from .pipeline.run import run_study
 
-    step, stop = _progress()
+    step, stop, tasks = _progress()
     try:
-        outcome = run_study(config, output=output, use_cache=cache, progress=step)
+        outcome = run_study(config, output=output, use_cache=cache, progress=step, task_progress=tasks)
     finally:
         stop()
     out.print(outcome.summary(), highlight=False, markup=False)
@@ -137,6 +149,91 @@ def init(
         with resources.as_file(src) as p:
             shutil.copyfile(p, path)
         out.print(f"wrote {path}", highlight=False, markup=False)
+
+
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise InputError(f"cannot write {value!r} to TOML")
+
+
+def coagg_toml(section: dict, *, title: str) -> str:
+    """A study TOML with one ``[coagglomeration]`` section (``None`` values left out)."""
+    lines = ["# written by `regionkit coagg`; edit it and run `regionkit run study.toml`", "",
+             "[study]", f"title = {_toml_value(title)}", "", "[coagglomeration]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in section.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def coagg(
+    source: Annotated[Path, typer.Argument(help="Firm file (.csv or .csv.gz), or a study TOML with a [coagglomeration] section.")],
+    city: Annotated[list[int] | None, typer.Option("--city", help="City code to keep (repeat for several; default: every firm).")] = None,
+    lon_col: Annotated[str | None, typer.Option(help="Longitude column [lon].")] = None,
+    lat_col: Annotated[str | None, typer.Option(help="Latitude column [lat].")] = None,
+    city_col: Annotated[str | None, typer.Option(help="City code column.")] = None,
+    industry_col: Annotated[str | None, typer.Option(help="Column of the industry codes analysed (e.g. SIC3).")] = None,
+    group_col: Annotated[str | None, typer.Option(help="Column of the two-digit grouping (e.g. SIC2).")] = None,
+    distance: Annotated[str | None, typer.Option(help="exact (default), sinkhorn or divergence.")] = None,
+    draws: Annotated[int | None, typer.Option(help="Counterfactual draws R [1000].")] = None,
+    alpha: Annotated[float | None, typer.Option(help="Significance threshold on Coagg [0.95].")] = None,
+    sequential: Annotated[bool | None, typer.Option("--sequential/--all-draws", help="Stop each pair once its decision is certain.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the draws.")] = None,
+    min_firms: Annotated[int | None, typer.Option(help="Skip industries with fewer firms [10].")] = None,
+    core_n: Annotated[int | None, typer.Option(help="Number of core industries [10].")] = None,
+    on_missing: Annotated[str | None, typer.Option(help="Rows without coordinates: error (default) or drop.")] = None,
+    outliers: Annotated[str | None, typer.Option(help="Outliers: report (default) or drop.")] = None,
+    target_crs: Annotated[str | None, typer.Option(help="Projected CRS in metres [auto: UTM zone].")] = None,
+    executor: Annotated[str | None, typer.Option(help="serial (default) or dask.")] = None,
+    n_workers: Annotated[int | None, typer.Option(help="Dask workers of a local cluster [2].")] = None,
+    output: Annotated[Path, typer.Option(help="Output folder.")] = Path("regionkit-coagg"),
+    cache: Annotated[bool, typer.Option(help="Reuse unchanged steps (and finished Monte Carlo tasks).")] = True,
+) -> None:
+    """Industrial co-agglomeration of the firms of a CSV (or a study TOML), with tables, maps and report.html."""
+    options = {"city": city or None, "lon_col": lon_col, "lat_col": lat_col, "city_col": city_col,
+               "industry_col": industry_col, "group_col": group_col, "distance": distance, "draws": draws,
+               "alpha": alpha, "sequential": sequential, "seed": seed, "min_firms": min_firms, "core_n": core_n,
+               "on_missing": on_missing, "outliers": outliers, "target_crs": target_crs, "executor": executor,
+               "n_workers": n_workers}
+    with _guard():
+        if source.suffix.lower() == ".toml":
+            given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+            if given:
+                raise InputError(f"{', '.join(given)} apply to a firm file; with a TOML, edit its "
+                                 "[coagglomeration] section instead")
+            _run(source, output, cache)
+            return
+        if not source.is_file():
+            raise InputError(f"firm file not found: {source}")
+        if industry_col is None:
+            raise InputError("--industry-col is needed: the column of the industry codes to analyse (e.g. SIC3)")
+        cols = {industry_col: industry_col}
+        if group_col is not None:
+            cols[group_col] = group_col
+        section = {
+            "firms": str(source.resolve().as_posix()), "lon_col": lon_col, "lat_col": lat_col,
+            "city_col": city_col, "industry_cols": cols, "level": industry_col, "group_level": group_col,
+            "cities": list(city) if city else None, "on_missing": on_missing, "target_crs": target_crs,
+            "distance": distance, "draws": draws, "alpha": alpha, "sequential": sequential, "seed": seed,
+            "min_firms": min_firms, "executor": executor, "n_workers": n_workers,
+            "outliers": {"policy": outliers} if outliers else None,
+            "core": {"n": core_n} if core_n else None,
+        }
+        output.mkdir(parents=True, exist_ok=True)
+        config = output / "study.toml"
+        config.write_text(coagg_toml(section, title=f"Industrial co-agglomeration: {source.name}"),
+                          encoding="utf-8")
+        _run(config, output, cache)
 
 
 @app.command()

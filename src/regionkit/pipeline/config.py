@@ -468,6 +468,138 @@ class EcologySection(_Model):
         return self
 
 
+# ---------------------------------------------------------------- co-agglomeration (firm points)
+class CoaggOutlierSpec(_Model):
+    """Screening of firm points (``find_outliers``): report them, or drop them before the analysis."""
+
+    policy: Literal["report", "drop"] = "report"
+    study_area: str | None = None  # optional polygon file (GeoPackage, GeoJSON, Shapefile); firms outside are flagged
+    k: int = Field(default=5, ge=1)  # k-th nearest neighbour of the isolation rule
+    z: float = Field(default=5.0, gt=0)  # robust z-score on the log scale
+    min_distance_km: float = Field(default=50.0, ge=0)  # never flag a firm closer than this
+    by_city: bool = True  # also flag firms far from the median location of their own city
+
+
+class CoaggCoreSpec(_Model):
+    """Core industries: the top ``n`` or the top ``share`` by significant-pair frequency (default n = 10)."""
+
+    n: int | None = Field(default=None, ge=1)
+    share: float | None = Field(default=None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> CoaggCoreSpec:
+        if self.n is not None and self.share is not None:
+            raise ValueError("give n or share, not both")
+        return self
+
+
+class CoaggDensitySpec(_Model):
+    """Kernel density surfaces (firms per km²) of the core (or listed) industries and their sum."""
+
+    kernel: Literal["quartic", "gaussian"] = "quartic"
+    bandwidth: float | Literal["silverman", "scott"] = "silverman"  # km, or a rule on the pooled firms
+    cell_km: float = Field(default=0.5, gt=0)
+    industries: Literal["core"] | list[int] = "core"
+
+    @model_validator(mode="after")
+    def _bandwidth(self) -> CoaggDensitySpec:
+        if not isinstance(self.bandwidth, str) and not self.bandwidth > 0:
+            raise ValueError("bandwidth must be a positive number of km, 'silverman' or 'scott'")
+        return self
+
+
+def _coagg_rules(d: dict) -> list[str]:
+    """Rules between keys of a raw ``[coagglomeration]`` table (see :class:`CoaggSection`)."""
+    problems = []
+    cols = d.get("industry_cols")
+    keys = sorted(cols) if isinstance(cols, dict) else []
+    level, group = d.get("level"), d.get("group_level")
+    if isinstance(cols, dict) and not cols:
+        problems.append("industry_cols is empty; map a level name to a file column, e.g. {sic3 = \"SIC3\"}")
+    if isinstance(cols, dict) and isinstance(level, str) and level not in cols:
+        problems.append(f"level {level!r} is not a key of industry_cols {keys}")
+    if isinstance(cols, dict) and isinstance(group, str):
+        if group not in cols:
+            problems.append(f"group_level {group!r} is not a key of industry_cols {keys}")
+        elif group == level:
+            problems.append("group_level must differ from level")
+    if d.get("cities") is not None and d.get("city_col") is None:
+        problems.append("cities needs city_col (the column holding the city code)")
+    if d.get("on_unknown_city", "keep") != "keep" and d.get("city_col") is None:
+        problems.append(f"on_unknown_city = {d.get('on_unknown_city')!r} needs city_col")
+    rep = d.get("representation", "points")
+    if rep == "grid" and d.get("cell_size_km") is None:
+        problems.append("representation = 'grid' needs cell_size_km")
+    if rep == "points" and d.get("cell_size_km") is not None:
+        problems.append("cell_size_km applies to representation = 'grid' only")
+    if d.get("eps_rel") is not None and d.get("distance", "exact") == "exact":
+        problems.append("eps_rel applies to distance = 'sinkhorn' or 'divergence' (exact transport has no ε)")
+    if d.get("scheduler") is not None and d.get("executor", "serial") != "dask":
+        problems.append("scheduler applies to executor = 'dask' only")
+    return problems
+
+
+class CoaggSection(_Model):
+    """Industrial co-agglomeration from firm points (Monte Carlo counterfactual transport distances)."""
+
+    firms: str  # CSV or CSV.GZ, one row per firm
+    lon_col: str = "lon"
+    lat_col: str = "lat"
+    city_col: str | None = None
+    industry_cols: dict[str, str]  # level name -> file column, e.g. {sic2 = "SIC2", sic3 = "SIC3"}
+    level: str  # the level analysed (a key of industry_cols)
+    group_level: str | None = None  # the two-digit grouping (a key of industry_cols)
+    cities: int | list[int] | None = None  # keep only these city codes (default: every firm)
+    on_missing: Literal["error", "drop"] = "error"  # rows without coordinates or industry code
+    unknown_city: int | None = 0
+    on_unknown_city: Literal["keep", "drop", "error"] = "keep"
+    crs: str = "EPSG:4326"  # CRS of lon/lat in the file
+    target_crs: str = "auto"  # projected CRS in metres; "auto": UTM zone of the median firm
+    outliers: CoaggOutlierSpec = Field(default_factory=CoaggOutlierSpec)
+    industries: list[int] | None = None  # analyse only these codes (default: all with >= min_firms)
+    min_firms: int = Field(default=10, ge=1)
+    distance: Literal["exact", "sinkhorn", "divergence"] = "exact"
+    eps_rel: float | None = Field(default=None, gt=0)  # ε = eps_rel · D² (default 0.01)
+    representation: Literal["points", "grid"] = "points"
+    cell_size_km: float | None = Field(default=None, gt=0)
+    draws: int = Field(default=1000, ge=1)
+    alpha: float = Field(default=0.95, gt=0, lt=1)
+    sequential: bool = False
+    seed: int = Field(default=20240101, ge=0)
+    executor: Literal["serial", "dask"] = "serial"
+    scheduler: str | None = None  # Dask scheduler address (default: a local cluster)
+    n_workers: int = Field(default=2, ge=1)
+    checkpoint: bool = True  # finished tasks kept under <output>/.cache/coagg_checkpoints
+    core: CoaggCoreSpec = Field(default_factory=CoaggCoreSpec)
+    density: CoaggDensitySpec = Field(default_factory=CoaggDensitySpec)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _consistent(cls, data, handler):
+        # the rules between keys are checked on the raw table too, so that they are listed together
+        # with the type errors of single keys (an "after" validator would not run then)
+        problems = _coagg_rules(data) if isinstance(data, dict) else []
+        try:
+            section = handler(data)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            details = [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                       for e in exc.errors()]
+            details += [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}}
+                        for p in problems]
+            raise ValidationError.from_exception_data(exc.title, details) from None
+        if problems:
+            raise ValueError("; ".join(problems))
+        return section
+
+    def city_list(self) -> list[int] | None:
+        """The city filter as a list (``None``: every firm)."""
+        if self.cities is None:
+            return None
+        return [self.cities] if isinstance(self.cities, int) else list(self.cities)
+
+
 class StudyConfig(_Model):
     study: StudySection = Field(default_factory=StudySection)
     data: DataSection | None = None
@@ -489,11 +621,13 @@ class StudyConfig(_Model):
     groups: list[str] = Field(default_factory=list)
     report: ReportSection = Field(default_factory=ReportSection)
     ecology: EcologySection | None = None
+    coagglomeration: CoaggSection | None = None
 
     @model_validator(mode="after")
     def _cross(self) -> StudyConfig:
-        if self.data is None and self.ecology is None:
-            raise ValueError("a study needs [data] (a regional panel) or [ecology] (rasters), or both")
+        if self.data is None and self.ecology is None and self.coagglomeration is None:
+            raise ValueError("a study needs [data] (a regional panel), [ecology] (rasters) or "
+                             "[coagglomeration] (firm points), or several")
         if self.data is None:
             panel_sections = [k for k in ("systems", "coupling", "resilience", "agglomeration", "environment",
                                            "dispersion", "spatial", "models", "indicator_system", "population",

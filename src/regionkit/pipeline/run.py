@@ -59,6 +59,7 @@ class StudyResults:
     mixed: object | None = None
     mediations: list = field(default_factory=list)
     ecology: object | None = None
+    coagglomeration: object | None = None  # pipeline.coagg_step.CoaggStepResults
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -126,6 +127,11 @@ def validate_study(path: str | Path) -> StudyConfig:
         from .ecology_step import ecology_problems
 
         problems += ecology_problems(eco, base)
+    coagg = getattr(parts, "coagglomeration", None)
+    if coagg is not None:
+        from .coagg_step import coagg_problems
+
+        problems += coagg_problems(coagg, base)
     if problems:
         raise ConfigError(problems, source=str(path))
     assert config is not None
@@ -138,6 +144,7 @@ def run_study(
     output: str | Path | None = None,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    task_progress: Callable[[int, int, str], None] | None = None,
 ) -> RunOutcome:
     """Run the study described by a TOML file and write tables, layers, figures and the report.
 
@@ -151,6 +158,9 @@ def run_study(
         Reuse step results whose inputs did not change.
     progress : callable, optional
         Called with the name of each step as it starts.
+    task_progress : callable, optional
+        ``task_progress(done, total, task_id)`` after each Monte Carlo task of
+        the ``[coagglomeration]`` step (a progress bar).
 
     Returns
     -------
@@ -161,7 +171,7 @@ def run_study(
     out_dir = Path(output) if output is not None else steps.resolve(base, config.study.output)
     results, cache = compute_study(
         config, base, cache_dir=(out_dir / ".cache") if use_cache else None, progress=progress,
-        config_path=Path(path),
+        config_path=Path(path), task_progress=task_progress,
     )
     say = progress or (lambda _s: None)
     say("writing outputs")
@@ -176,6 +186,7 @@ def compute_study(
     cache_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     config_path: Path | None = None,
+    task_progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[StudyResults, StepCache]:
     """Compute every step of a study (no files written except the cache)."""
     say = progress or (lambda _s: None)
@@ -297,6 +308,22 @@ def compute_study(
             key = content_key("ecology", config.ecology.model_dump(), [_file_hash(p) for p in eco_files])
             ecology = cache.run("ecology", key, lambda: run_ecology(config.ecology, base, progress=say))
             inputs = [*inputs, *eco_files]
+        coagglomeration = None
+        if config.coagglomeration is not None:
+            from .coagg_step import check_coagg, coagg_inputs, run_coagg
+
+            say("industrial co-agglomeration")
+            sec = config.coagglomeration
+            check_coagg(sec, base)
+            co_files = coagg_inputs(sec, base)
+            # where and how the tasks run does not change the numbers: left out of the key
+            key = content_key("coagglomeration",
+                              sec.model_dump(exclude={"executor", "scheduler", "n_workers", "checkpoint"}),
+                              [_file_hash(p) for p in co_files])
+            ckpt = cache_dir / "coagg_checkpoints" if (cache_dir is not None and sec.checkpoint) else None
+            coagglomeration = cache.run("coagglomeration", key, lambda: run_coagg(
+                sec, base, checkpoint_dir=ckpt, progress=say, task_progress=task_progress))
+            inputs = [*inputs, *co_files]
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
@@ -305,6 +332,7 @@ def compute_study(
         groupings=groupings, warnings=caught, provenance=provenance,
         sensitivity=sensitivity, environment=environment, spatial=spatial, models=models,
         urban=urban, mixed=mixed, mediations=mediations, ecology=ecology,
+        coagglomeration=coagglomeration,
     )
     return results, cache
 

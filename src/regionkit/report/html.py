@@ -22,6 +22,7 @@ SECTIONS = [
     ("mixed", "Linear mixed-effects models"),
     ("mediation", "Mediation analysis"),
     ("ecology", "Ecological security pattern"),
+    ("coagg", "Industrial co-agglomeration"),
     ("join_report", "Data matching"),
 ]
 
@@ -114,6 +115,9 @@ def _methods(results) -> list[str]:
     eco = getattr(results, "ecology", None)
     if eco is not None:
         out += list(eco.methods)
+    coagg = getattr(results, "coagglomeration", None)
+    if coagg is not None:
+        out += list(coagg.methods)
     return out
 
 

@@ -225,6 +225,12 @@ def write_all(results, folder: Path) -> list[Path]:
 
         written += ecology_outputs(results.ecology, folder, add_table, add_figure)
 
+    # ---- industrial co-agglomeration
+    if getattr(results, "coagglomeration", None) is not None:
+        from .coagg import coagg_outputs
+
+        written += coagg_outputs(results.coagglomeration, folder, add_table, add_figure)
+
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
 
