@@ -345,3 +345,26 @@ def test_city_3101_matches_independent_exact_loop():
             assert res.coagg.loc[j, k] == np.mean(w < wcf)
             np.testing.assert_allclose(res.quantiles.loc[(j, k)].to_numpy(),
                                        np.quantile(wcf, [0.05, 0.5, 0.95]), rtol=1e-9)
+
+
+def test_non_convergence_warning_names_the_industry_pair(monkeypatch):
+    """A solver warning about batch problem i is re-issued naming the pair (j, k) it belongs to."""
+    import warnings
+
+    from regionkit.coagglomeration import counterfactual as cf
+    from regionkit.coagglomeration.transport import TransportConvergenceWarning
+
+    xy = [[0, 0], [1, 0], [0, 1], [9, 9], [9, 8], [8, 9]]
+    problem = cf.build_problem(["paper", "paper", "paper", "steel", "steel", "steel"], xy, draws=5, rng=3)
+    real = cf._batch_distance
+
+    def noisy(problem, mu, nus):
+        warnings.warn(TransportConvergenceWarning("not converged", (0,), (3e-3,)))
+        return real(problem, mu, nus)
+
+    monkeypatch.setattr(cf, "_batch_distance", noisy)
+    with pytest.warns(cf.CoaggConvergenceWarning) as record:
+        cf.run_task(cf.plan_tasks(problem)[0], problem)
+    texts = [str(w.message) for w in record if w.category is cf.CoaggConvergenceWarning]
+    assert any("observed pair ('paper', 'steel')" in t and "3.00e-03" in t for t in texts)
+    assert any("counterfactual draw 0 of size 3" in t for t in texts)

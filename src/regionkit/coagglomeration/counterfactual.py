@@ -55,11 +55,13 @@ Coordinates must be projected (metres or km); distances are in squared units.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -451,6 +453,30 @@ def _need(problem: CoaggProblem) -> int:
     return int(math.ceil(problem.alpha * problem.draws - 1e-9))
 
 
+class CoaggConvergenceWarning(UserWarning):
+    """A Sinkhorn solve did not reach the marginal tolerance; the message names the industry pair."""
+
+
+@contextlib.contextmanager
+def _naming_pairs(describe):
+    """Re-issue the solver's non-convergence warnings with the industry pair they concern."""
+    from .transport import TransportConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TransportConvergenceWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, TransportConvergenceWarning):
+            msg = w.message
+            errs = list(getattr(msg, "marginal_errors", []) or [])
+            for pos, i in enumerate(getattr(msg, "problems", []) or []):
+                err = f" (L1 marginal error {errs[pos]:.2e})" if pos < len(errs) else ""
+                warnings.warn(f"Sinkhorn did not converge for {describe(int(i))}{err}",
+                              CoaggConvergenceWarning, stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def run_task(task: Task, problem: CoaggProblem) -> TaskResult:
     """Solve one ``(j, N)`` task: observed and counterfactual distances, success counts.
 
@@ -472,7 +498,9 @@ def run_task(task: Task, problem: CoaggProblem) -> TaskResult:
     mu = problem.measure(problem.members[task.j])
     samples = _draws_cached(problem.seed_entropy, problem.coords.shape[0], task.n, R)
     obs_samples = np.stack([problem.members[k] for k in ks])
-    observed = _batch_distance(problem, mu, problem.measures(obs_samples))
+    names = problem.industries
+    with _naming_pairs(lambda i: f"observed pair ({names[task.j]!r}, {names[int(ks[i])]!r})"):
+        observed = _batch_distance(problem, mu, problem.measures(obs_samples))
     cf = np.full(R, np.nan)
     need = _need(problem)
     max_fail = R - need
@@ -483,7 +511,9 @@ def run_task(task: Task, problem: CoaggProblem) -> TaskResult:
     start = 0
     while start < R and open_.any():
         stop = min(R, start + problem.block)
-        vals = _batch_distance(problem, mu, problem.measures(np.asarray(samples[start:stop])))
+        with _naming_pairs(lambda i, s0=start: f"pair ({names[task.j]!r}, counterfactual draw {s0 + i} "
+                                                 f"of size {task.n})"):
+            vals = _batch_distance(problem, mu, problem.measures(np.asarray(samples[start:stop])))
         cf[start:stop] = vals
         win = observed[open_, None] < vals[None, :]  # (open pairs, block)
         cs = succ[open_, None] + np.cumsum(win, axis=1)
