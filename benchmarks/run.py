@@ -55,6 +55,9 @@ BENCHMARKS: tuple[Bench, ...] = (
           ("--quick",)),
     Bench("corridors", "bench_corridors.py", "all corridors for 200 sources on 4000 x 4000 vs per-source Dijkstra",
           ("--quick",)),
+    Bench("coagg", "bench_coagg.py",
+          "Coagg matrix of Shanghai (R=1000, exact W2^2) and the whole firm file vs a POT emd2 loop",
+          ("--quick",)),
 )
 
 
