@@ -310,6 +310,7 @@ def _lattice(rows: int, cols: int, seed: int, jitter: float = 0.0):
         ("jitter", 1500.0, 0.3),  # near-ties
         ("random", 800.0, 0.5),
         ("clustered", 400.0, 0.5),
+        ("overlapping", 500.0, 0.5),  # benchmark-like: long best paths, some distances 0
     ],
 )
 def test_matches_naive_removals(case, threshold, p):
@@ -325,6 +326,19 @@ def test_matches_naive_removals(case, threshold, p):
         areas, d = _lattice(12, 12, 1, jitter=30.0)
     elif case == "random":
         areas, d = _random_landscape(120, seed=7)  # 300 in the Floyd test above
+    elif case == "overlapping":
+        # patch discs with lognormal radii, dense enough that some overlap (distance 0),
+        # sparse enough that best paths take many hops (several relaxation rounds)
+        xy = rng.uniform(0, 12_000, size=(150, 2))
+        radius = np.sqrt(rng.lognormal(np.log(20.0), 1.0, size=150) * 10_000 / np.pi)
+        areas = np.pi * radius**2
+        d = np.maximum(
+            np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+            - radius[:, None]
+            - radius[None, :],
+            0.0,
+        )
+        assert (np.triu(d == 0, 1)).any()
     else:
         centres = rng.uniform(0, 10_000, size=(6, 2))
         xy = centres[rng.integers(0, 6, size=120)] + rng.normal(0, 600, size=(120, 2))

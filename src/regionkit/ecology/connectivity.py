@@ -44,29 +44,46 @@ either end (a lower bound on the count, ``O(n² K)``); only links left with
 fewer than two are checked against all patches. Realistic landscapes keep
 about 15 links per patch.
 
-*Removals (replacement paths).* Removing ``k`` changes ``d(i, v)`` only for
-``v`` in the subtree of ``k`` in the shortest-path tree rooted at ``i``
-(predecessor matrix of the full run): every other node keeps a best path that
-avoids ``k``. For each source ``i`` and each inner tree node ``k``, the new
-distances on that subtree ``S`` are found by Dijkstra restricted to ``S``,
-seeded with ``min_{u ∉ S ∪ {k}} d(i, u) + w_uv`` (those ``d(i, u)`` are
-unchanged). This is exact, ties included (a node with an equally short route
-outside ``S`` simply gets its old distance back). Subtree membership is an
-interval test on preorder positions of every tree, computed for all ``n``
-trees at once. The restricted problems of many ``(i, k)`` are stacked into one
-graph (disjoint copies of the subtrees plus a root whose arcs carry the seeds)
-and solved by one single-source Dijkstra call per batch of sources. Losses
-``a_i a_v (p*_iv − p'_iv)`` are summed over ordered pairs, so both directions
-of each pair are counted, as in ``PCnum``.
+*Removals (replacement penalties).* Removing ``k`` changes ``d(i, v)`` only
+for ``v`` in the subtree of ``k`` in the shortest-path tree ``T_i`` rooted at
+``i`` (predecessor matrix of the full run): every other node keeps a best path
+that avoids ``k``. Call ``(i, v, k)``, ``k`` an inner node of the tree path
+from ``i`` to ``v``, a *triple*, and its *penalty* ``π = d_{G−k}(i, v) −
+d(i, v) ≥ 0``. With the slack of a directed link in ``T_i``,
+``σ(u → x) = d(i, u) + w_ux − d(i, x) ≥ 0`` (zero on tree links), the
+penalties on ``S``, the subtree of ``k`` without ``k``, are the shortest-path
+distances in ``S`` with link weights ``σ`` from the seeds
+``π⁰(v) = min σ(u → v)`` over links from ``u ∉ S ∪ {k}`` (those ``u`` keep
+their distance). This is exact, ties included (an equally short route outside
+``S`` gives penalty 0). All triples of a batch of sources are solved together
+as flat arrays:
 
-Complexity: ``Σ_i Σ_v depth_i(v)`` restricted nodes (the number of (pair,
-stepping stone) combinations, ``n²`` times the mean number of hops of best
-paths) times the link degree. Measured (one core, CPU time): 3 s for 300
-patches, 29 s for 800 (was 519 s), 55 s for 1,000; 2,000 patches with best
-paths of about 30 hops are about 114 million restricted nodes, several
-minutes, so the 30 s target for 2,000 patches is not met yet. Most of the time
-is the stacked Dijkstra (about 1.4 µs per restricted node in SciPy) and the
-numpy gathers that build it (``O(nodes × degree)``).
+* Seeds in one pass per link: ``u`` lies outside the subtree of the stone at
+  depth ``t`` on ``v``'s path exactly when the lowest common ancestor of ``u``
+  and ``v`` in ``T_i`` has depth ``ℓ < t``, so ``π⁰(v, t) = min_{ℓ_u < t}
+  σ(u → v)``: a scatter at ``t = ℓ + 1`` and a prefix minimum over ``t``.
+  LCA depths come from range minima over a preorder of ``T_i`` (sparse table).
+* Tree links have zero slack: one sweep by depth gives ``π(v) ≤ π(parent)``.
+  Other links are relaxed, label-correcting, until nothing changes; then every
+  constraint holds, so the penalties are exact. A link ``x → y`` (``c`` the
+  LCA of ``x`` and ``y`` in ``T_i``) can only lower ``π(y)`` when
+  ``π(x) < π(c)`` (else ``π(x) + σ ≥ π(c) ≥ π(y)``), so each triple keeps the
+  depth where its value was set and only links whose LCA lies above it are
+  relaxed; links with ``σ`` at least the largest seeded penalty of their
+  target never matter. After the first pass only changed triples are
+  revisited, and improvements are pushed down the trees.
+
+Losses ``a_i a_v (p*_iv − p'_iv)`` are summed over ordered pairs, so both
+directions of each pair are counted, as in ``PCnum``.
+
+Complexity: ``Σ_i Σ_v depth_i(v)`` triples (``n²`` times the mean number of
+hops of best paths; about 114 million for 2,000 patches with best paths of
+about 30 hops), each touched by a few vectorised passes, plus ``n`` times the
+number of links for the seeds and LCA depths; relaxations beyond the tree
+sweep are few (about a third of a relaxation per triple). Measured on the
+benchmark layout (one core, CPU time, whole call): 0.3 s for 300 patches,
+4 s for 1,000, 19 s for 2,000 (restricted Dijkstra runs on stacked
+subtrees, the previous method: 3 s, 55 s and about 550 s).
 """
 
 from __future__ import annotations
@@ -395,49 +412,87 @@ def _csr(n: int, iu: np.ndarray, iv: np.ndarray, wt: np.ndarray) -> csr_matrix:
     return csr_matrix((np.r_[wt, wt][order], cols[order].astype(np.int32), indptr), shape=(n, n))
 
 
-def _tree_layout(pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Preorder position and subtree size of every node in the shortest-path tree of each row.
+def _tree_depths(pred: np.ndarray) -> np.ndarray:
+    """Depth of every node in the shortest-path tree of each row (``-1``: unreachable).
 
-    ``tin[i, v]`` is the position of ``v`` in a preorder of the tree rooted at ``i``
-    (``-1`` if unreachable) and ``size[i, v]`` the number of nodes in its subtree, so
-    ``x`` lies in the subtree of ``k`` exactly when
-    ``0 <= tin[i, x] - tin[i, k] < size[i, k]``. Vectorised over all ``n²`` entries:
-    depths by pointer doubling, sizes bottom-up and positions top-down by depth level.
+    Pointer doubling on the predecessor matrix, a block of rows at a time so that
+    the jumps stay within a small working set.
     """
     n = pred.shape[0]
-    flat = np.arange(n * n, dtype=np.int64)
-    par = pred.reshape(-1)
-    nonroot = par >= 0
-    up = np.where(nonroot, (flat // n) * n + par, flat)
-    reach = nonroot.copy()
-    reach[:: n + 1] = True
-    depth = nonroot.astype(np.int32)
-    jump = up
-    while True:
-        nxt = jump[jump]
-        depth = depth + depth[jump]
-        if np.array_equal(nxt, jump):
-            break
-        jump = nxt
-    members = np.flatnonzero(nonroot)
-    by_level = members[np.argsort(depth[members], kind="stable")]
-    bounds = np.searchsorted(depth[by_level], np.arange(1, int(depth.max(initial=0)) + 2))
-    size = reach.astype(np.int64)
-    for lev in range(len(bounds) - 2, -1, -1):  # deepest level first
-        f = by_level[bounds[lev] : bounds[lev + 1]]
-        np.add.at(size, up[f], size[f])
-    # offset of each child among its siblings (siblings ordered by node index)
-    sib = members[np.argsort(up[members], kind="stable")]
-    csum = np.cumsum(size[sib])
-    first = np.r_[True, up[sib][1:] != up[sib][:-1]]
+    depth = np.empty((n, n), dtype=np.int32)
+    rows = max(1, 131_072 // n)
+    for s in range(0, n, rows):
+        p = pred[s : s + rows]
+        b = p.shape[0]
+        nonroot = p >= 0
+        local = np.arange(b * n, dtype=np.int64).reshape(b, n)
+        jump = np.where(nonroot, local - local % n + p, local).ravel()
+        dep = nonroot.ravel().astype(np.int32)
+        while True:
+            nxt = jump[jump]
+            dep += dep[jump]
+            if np.array_equal(nxt, jump):
+                break
+            jump = nxt
+        reach = nonroot.copy()
+        reach[np.arange(b), np.arange(s, s + b)] = True
+        depth[s : s + b] = np.where(reach, dep.reshape(b, n), -1)
+    return depth
+
+
+def _preorder(par: np.ndarray, dep: np.ndarray, n: int, max_depth: int) -> np.ndarray:
+    """Preorder position of every node in the tree of each of ``len(dep) // n`` rows.
+
+    ``par`` and ``dep`` are the flattened predecessor and depth rows (``-1``:
+    unreachable, ``tin = -1`` there). Subtree sizes bottom-up and positions
+    top-down by depth level, children ordered by node index.
+    """
+    members = np.flatnonzero(par >= 0)
+    up = members - members % n + par[members]
+    lev = dep[members]
+    by_level = np.argsort(lev, kind="stable")
+    m_lev = members[by_level]
+    up_lev = up[by_level]
+    bounds = np.searchsorted(lev[by_level], np.arange(1, max_depth + 2))
+    size = (dep >= 0).astype(np.int64)
+    for d in range(max_depth, 0, -1):  # deepest level first
+        sl = slice(bounds[d - 1], bounds[d])
+        np.add.at(size, up_lev[sl], size[m_lev[sl]])
+    sib_order = np.argsort(up, kind="stable")  # children grouped by parent
+    sib = members[sib_order]
+    ups = up[sib_order]
+    sz = size[sib]
+    csum = np.cumsum(sz)
+    first = np.r_[True, ups[1:] != ups[:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(sib.size), 0))
-    excl = np.empty(n * n, dtype=np.int64)
-    excl[sib] = csum - size[sib] - (csum[start] - size[sib][start])
-    tin = np.where(reach, 0, -1).astype(np.int64)
-    for lev in range(len(bounds) - 1):  # shallowest level first
-        f = by_level[bounds[lev] : bounds[lev + 1]]
-        tin[f] = tin[up[f]] + 1 + excl[f]
-    return tin.reshape(n, n), size.reshape(n, n)
+    excl = np.empty(dep.size, dtype=np.int64)
+    excl[sib] = csum - sz - (csum[start] - sz[start])
+    tin = np.where(dep >= 0, 0, -1).astype(np.int64)
+    for d in range(1, max_depth + 1):  # shallowest level first
+        sl = slice(bounds[d - 1], bounds[d])
+        f = m_lev[sl]
+        tin[f] = tin[up_lev[sl]] + 1 + excl[f]
+    return tin
+
+
+class _Links:
+    """The sparse graph as directed entries, with the undirected link of each entry."""
+
+    def __init__(self, graph: csr_matrix) -> None:
+        n = graph.shape[0]
+        self.row = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.indptr))
+        self.col = graph.indices.astype(np.int64)
+        self.w = graph.data.astype(float)
+        key = self.row * n + self.col
+        order = np.argsort(key, kind="stable")
+        rev = order[np.searchsorted(key[order], self.col * n + self.row)]
+        self.half = np.flatnonzero(self.row < self.col)  # each link once
+        self.link = np.empty(key.size, dtype=np.int64)
+        self.link[self.half] = np.arange(self.half.size)
+        lower = self.row > self.col
+        self.link[lower] = self.link[rev[lower]]
+        self.log2 = np.zeros(n + 2, dtype=np.int64)
+        self.log2[2:] = np.floor(np.log2(np.arange(2, n + 2))).astype(np.int64)
 
 
 def _connector_losses(
@@ -445,68 +500,237 @@ def _connector_losses(
 ) -> np.ndarray:
     """Loss of ``Σ a_i a_j p*_ij`` over pairs ``i, j ≠ k`` when ``k`` is removed, per ``k``.
 
-    Replacement paths restricted to the subtree of ``k`` in each shortest-path
-    tree, stacked into one Dijkstra call per batch of sources (module docstring).
+    Replacement penalties on shortest-path subtrees (module docstring), a batch
+    of sources at a time.
     """
     n = a.size
-    tin, size = _tree_layout(pred)
-    order = np.zeros((n, n), dtype=np.int64)  # order[i, position] = node
-    ri, ci = np.nonzero(tin >= 0)
-    order[ri, tin[ri, ci]] = ci
-    interior = size > 1
-    np.fill_diagonal(interior, False)
-    count = np.where(interior, size - 1, 0)
-    indptr = graph.indptr.astype(np.int64)
-    indices = graph.indices.astype(np.int64)
-    data = graph.data
-    deg = np.diff(indptr)
+    depth = _tree_depths(pred)
+    links = _Links(graph)
+    cost = np.maximum(depth - 1, 0).sum(1) + links.row.size  # triples + link records
     connector = np.zeros(n)
-    budget = 400_000
-    per_source = count.sum(1)
-    src = 0
-    while src < n:
-        room = budget - per_source[src]  # batch of sources with about ``budget`` nodes
-        stop = min(n, src + 1 + int(np.searchsorted(np.cumsum(per_source[src + 1 :]), room)))
-        ii, kk = np.nonzero(interior[src:stop])
-        ii += src
-        if ii.size:
-            c = count[ii, kk]
-            base = np.cumsum(c) - c
-            total = int(c.sum())
-            copy = np.repeat(np.arange(ii.size), c)
-            pos = np.arange(total) - base[copy] + tin[ii, kk][copy] + 1
-            ti = ii[copy]
-            tk = kk[copy]
-            tv = order[ti, pos]
-            dg = deg[tv]
-            tri = np.repeat(np.arange(total), dg)
-            ebase = np.cumsum(dg) - dg
-            e = indptr[tv][tri] + np.arange(tri.size) - ebase[tri]
-            x = indices[e]
-            wx = data[e]
-            tix = ti[tri]
-            cpy = copy[tri]
-            rel = tin[tix, x] - tin[ii, kk][cpy]
-            inside = (rel > 0) & (rel < size[ii, kk][cpy])
-            outside = (rel != 0) & ~inside
-            seed = np.full(total, np.inf)
-            np.minimum.at(seed, tri[outside], dist[tix[outside], x[outside]] + wx[outside])
-            # super graph: triples 0..total-1, root = total (arcs root -> triple, weight seed)
-            arc_src = tri[inside]
-            arc_dst = base[cpy[inside]] + rel[inside] - 1
-            fin = np.flatnonzero(np.isfinite(seed))
-            ptr = np.zeros(total + 2, dtype=np.int64)
-            np.cumsum(np.bincount(arc_src, minlength=total), out=ptr[1 : total + 1])
-            ptr[total + 1] = ptr[total] + fin.size
-            g = csr_matrix(
-                (np.r_[wx[inside], seed[fin]], np.r_[arc_dst, fin].astype(np.int32), ptr),
-                shape=(total + 1, total + 1),
-            )
-            new = dijkstra(g, directed=True, indices=total)[:total]
-            loss = a[ti] * a[tv] * (p_star[ti, tv] - np.exp(-new))
-            connector += np.bincount(tk, weights=loss, minlength=n)
-        src = stop
+    budget = 2_000_000
+    s0 = 0
+    while s0 < n:
+        room = budget - cost[s0]
+        s1 = min(n, s0 + 1 + int(np.searchsorted(np.cumsum(cost[s0 + 1 :]), room)))
+        _batch_losses(a, dist, p_star, pred, depth, links, s0, s1, connector)
+        s0 = s1
     return connector
+
+
+def _batch_losses(
+    a: np.ndarray,
+    dist: np.ndarray,
+    p_star: np.ndarray,
+    pred: np.ndarray,
+    depth: np.ndarray,
+    links: _Links,
+    s0: int,
+    s1: int,
+    connector: np.ndarray,
+) -> None:
+    """Add the connector losses of sources ``s0 .. s1 - 1`` to ``connector``.
+
+    A *triple* ``(i, v, t)`` is source ``i``, node ``v`` at depth ``D ≥ 2`` in the
+    tree of ``i`` and the stone ``k`` at depth ``1 ≤ t ≤ D - 1`` on its tree path;
+    ``pen`` holds its penalty ``d_{G-k}(i, v) - d(i, v)``. Triples are stored by
+    depth level ``D``, each level a ``(D - 1, pairs)`` block (row ``t - 1``).
+    Pairs ``(i, v)`` are addressed by ``q = (i - s0) n + v``.
+    """
+    n = a.size
+    b = s1 - s0
+    dep = depth[s0:s1].ravel()
+    max_depth = int(dep.max())
+    if max_depth < 2:
+        return
+    par = pred[s0:s1].ravel()
+    tin = _preorder(par, dep, n, max_depth)
+
+    # ---- triple layout
+    sel = np.flatnonzero(dep >= 2)  # pairs with at least one stone, by q
+    dsel = dep[sel]
+    counts = np.bincount(dsel, minlength=max_depth + 1)  # pairs per level
+    lstart = np.zeros(max_depth + 2, dtype=np.int64)
+    np.cumsum(counts, out=lstart[1:])
+    off = np.zeros(max_depth + 2, dtype=np.int64)
+    np.cumsum(np.maximum(np.arange(max_depth + 1) - 1, 0) * counts, out=off[1:])
+    tot = int(off[max_depth + 1])
+    by_level = np.argsort(dsel.astype(np.int16), kind="stable")
+    pairs = sel[by_level]  # level-major
+    rank = np.empty(sel.size, dtype=np.int64)
+    rank[by_level] = np.arange(sel.size) - lstart[dsel[by_level]]
+    fb = np.full(b * n, -1, dtype=np.int64)  # triple (q, t) at fb[q] + (t - 1) st[q]
+    fb[sel] = off[dsel] + rank
+    st = np.zeros(b * n, dtype=np.int64)
+    st[sel] = counts[dsel]
+    hsize = dsel + 2  # per pair: counts of its records by LCA depth 0 .. D + 1
+    hb = np.zeros(b * n, dtype=np.int64)
+    hb[sel] = np.cumsum(hsize) - hsize
+    htot = int(hsize.sum())
+
+    def view(arr: np.ndarray, d: int) -> np.ndarray:
+        return arr[off[d] : off[d + 1]].reshape(d - 1, counts[d])
+
+    # ---- depth of the lowest common ancestor of the ends of every link, per tree
+    small = np.int16 if n < 32_000 else np.int32
+    seq = np.full(b * n, np.iinfo(small).max, dtype=small)  # depth by preorder position
+    ok = np.flatnonzero(dep >= 0)
+    seq[ok - ok % n + tin[ok]] = dep[ok]
+    tabs = [seq.reshape(b, n)]
+    h = 1
+    while 2 * h <= n:
+        prev = tabs[-1]
+        nxt = prev.copy()
+        np.minimum(prev[:, : n - h], prev[:, h:], out=nxt[:, : n - h])
+        tabs.append(nxt)
+        h *= 2
+    table = np.stack(tabs).ravel()
+    roff = (np.arange(b, dtype=np.int64) * n)[:, None]
+    qx = (roff + links.row[links.half]).ravel()
+    qy = (roff + links.col[links.half]).ravel()
+    tx = tin[qx]
+    ty = tin[qy]
+    lo = np.minimum(tx, ty) + 1
+    hi = np.maximum(tx, ty)
+    lvl = links.log2[np.maximum(hi - lo + 1, 1)]
+    base = lvl * (b * n) + qx - qx % n
+    lca = np.minimum(
+        table[base + np.maximum(lo, 0)], table[base + np.maximum(hi - (1 << lvl) + 1, 0)]
+    )
+    del tabs, table, qx, qy, tx, ty, lo, hi, lvl, base
+    ell = (lca.reshape(b, -1)[:, links.link] - 1).ravel().astype(np.int64)
+
+    # ---- link records (i, v -> u): v is the row, u the column of an entry
+    qv = (roff + links.row).ravel()
+    qu = (roff + links.col).ravel()
+    dv = dep[qv]
+    du = dep[qu]
+    rec = np.flatnonzero(dv >= 2)
+    qv, qu, dv, du, ell = qv[rec], qu[rec], dv[rec], du[rec], ell[rec]
+    w = np.broadcast_to(links.w, (b, links.w.size)).ravel()[rec]
+    drow = dist[s0:s1].ravel()
+    dist_v = drow[qv]
+    dist_u = drow[qu]
+    slack_in = np.maximum(dist_u + w - dist_v, 0.0)  # u -> v: d(i,u) + w - d(i,v)
+    slack_out = np.maximum(dist_v + w - dist_u, 0.0)  # v -> u
+    del rec, w, dist_v, dist_u
+
+    # ---- seeds: u outside the subtree of the stone at depth t iff LCA depth < t
+    pen = np.full(tot + 1, np.inf)
+    pen[tot] = -np.inf  # sentinel: never improved
+    sd = np.flatnonzero(ell <= dv - 2)
+    np.minimum.at(pen, fb[qv[sd]] + ell[sd] * st[qv[sd]], slack_in[sd])
+    del sd, slack_in
+
+    # ---- prefix minimum over stones, tree sweep (origin: depth where the value is set)
+    org = np.empty(tot + 1, dtype=np.int16 if max_depth < 32_000 else np.int32)
+    org[tot] = 0
+    prank = {}
+    bound = np.zeros(b * n)
+    for d in range(2, max_depth + 1):
+        pv = view(pen, d)
+        np.minimum.accumulate(pv, axis=0, out=pv)
+        ov = view(org, d)
+        ov[...] = d
+        q = pairs[lstart[d] : lstart[d + 1]]
+        if d >= 3:
+            pr = fb[q - q % n + par[q]] - off[d - 1]
+            prank[d] = pr
+            above = view(pen, d - 1)[:, pr]
+            cur = pv[: d - 2]
+            inherit = above <= cur
+            np.copyto(cur, above, where=inherit)
+            np.copyto(ov[: d - 2], view(org, d - 1)[:, pr], where=inherit)
+        bound[q] = pv.max(axis=0)
+
+    # ---- internal records v -> u, grouped by (q_v, LCA depth); useful only if slack < penalty
+    keep = np.flatnonzero((du >= 2) & (ell >= 1) & (slack_out < bound[qu]))
+    key = hb[qv[keep]] + ell[keep]
+    srt = keep[np.argsort(key, kind="stable")]
+    grp = np.zeros(htot + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key, minlength=htot), out=grp[1:])
+    r_q = qu[srt]
+    r_fb = fb[r_q]
+    r_st = st[r_q]
+    r_d = du[srt]
+    r_sl = slack_out[srt]
+    del keep, key, srt, qv, qu, dv, du, ell, slack_out
+
+    # ---- children of every pair (depth >= 3), grouped by parent pair
+    cq = pairs[lstart[3] :]
+    cpar = cq - cq % n + par[cq]
+    c_order = np.argsort(cpar, kind="stable")
+    ch_q = cq[c_order]
+    ch_ptr = np.zeros(b * n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cpar, minlength=b * n), out=ch_ptr[1:])
+
+    def relax(tr: np.ndarray, t: np.ndarray, start: np.ndarray, cnt: np.ndarray):
+        """Relax the records start .. start + cnt of each triple; improved triples."""
+        total = int(cnt.sum())
+        pos = np.arange(total) + np.repeat(start - (np.cumsum(cnt) - cnt), cnt)
+        tt = np.repeat(t, cnt)
+        val = np.repeat(pen[tr], cnt) + r_sl[pos]
+        tg = np.where(tt < r_d[pos], r_fb[pos] + (tt - 1) * r_st[pos], tot)
+        imp = np.flatnonzero(val < pen[tg])
+        tg = tg[imp]
+        np.minimum.at(pen, tg, val[imp])
+        tg, first = np.unique(tg, return_index=True)
+        q = r_q[pos[imp[first]]]
+        org[tg] = dep[q]
+        return tg, tt[imp[first]], q
+
+    def propagate(tr: np.ndarray, t: np.ndarray, q: np.ndarray):
+        """Push improved penalties down the trees; every triple changed."""
+        out = [(tr, t, q)]
+        while tr.size:
+            c = ch_ptr[q + 1] - ch_ptr[q]
+            k = np.arange(int(c.sum())) + np.repeat(ch_ptr[q] - (np.cumsum(c) - c), c)
+            cq = ch_q[k]
+            ct = np.repeat(t, c)
+            src = np.repeat(tr, c)
+            tg = fb[cq] + (ct - 1) * st[cq]
+            imp = np.flatnonzero(pen[src] < pen[tg])
+            tr, t, q, src = tg[imp], ct[imp], cq[imp], src[imp]
+            pen[tr] = pen[src]
+            org[tr] = org[src]
+            out.append((tr, t, q))
+        return tuple(np.concatenate(z) for z in zip(*out, strict=True))
+
+    # ---- round 1: every triple, records whose LCA lies strictly above its origin
+    parts = []
+    for d in range(2, max_depth + 1):
+        h = hb[pairs[lstart[d] : lstart[d + 1]]]
+        t = np.arange(1, d)[:, None]
+        start = grp[h + t].ravel()
+        cnt = grp[h + view(org, d)].ravel() - start
+        nz = np.flatnonzero(cnt)
+        parts.append((nz + off[d], nz // counts[d] + 1, start[nz], cnt[nz]))
+    tr, t, start, cnt = (np.concatenate(z) for z in zip(*parts, strict=True))
+    active = propagate(*relax(tr, t, start, cnt))
+    # ---- later rounds: triples whose penalty changed
+    while active[0].size:
+        tr, t, q = active
+        h = hb[q]
+        start = grp[h + t]
+        cnt = grp[h + org[tr]] - start
+        nz = np.flatnonzero(cnt > 0)
+        active = propagate(*relax(tr[nz], t[nz], start[nz], cnt[nz]))
+
+    # ---- losses a_i a_v (p*_iv - p'_iv), summed by stone
+    stone = np.empty(tot, dtype=np.int64)
+    loss = np.empty(tot)
+    for d in range(2, max_depth + 1):
+        q = pairs[lstart[d] : lstart[d + 1]]
+        sv = view(stone, d)
+        sv[d - 2] = par[q]
+        if d >= 3:
+            sv[: d - 2] = view(stone, d - 1)[:, prank[d]]
+        i = s0 + q // n
+        v = q % n
+        lv = view(loss, d)
+        np.expm1(-view(pen, d), out=lv)
+        lv *= -(a[i] * a[v] * p_star[i, v])
+    connector += np.bincount(stone, weights=loss, minlength=n)
 
 
 def _check_inputs(
