@@ -359,7 +359,7 @@ def test_non_convergence_warning_names_the_industry_pair(monkeypatch):
     real = cf._batch_distance
 
     def noisy(problem, mu, nus):
-        warnings.warn(TransportConvergenceWarning("not converged", (0,), (3e-3,)))
+        warnings.warn(TransportConvergenceWarning("not converged", (0,), (3e-3,)), stacklevel=2)
         return real(problem, mu, nus)
 
     monkeypatch.setattr(cf, "_batch_distance", noisy)

@@ -10,22 +10,26 @@ by chance, which gives pairs near the threshold) — plus 500 background firms t
 are only in the pool of counterfactual locations.  132 ordered pairs: at 99 % one
 disagreement is allowed.
 
-ε = η · D² with η = 3·10⁻⁴ and D² the squared diameter of the firms' bounding box
-(D ≈ 141 km, ε ≈ 6 km², blur √ε ≈ 2.4 km, below the 2–5 km cluster spread).  Both
-runs use the same seed, hence the same draws, with sequential stopping (decisions
-identical to those of all R draws) and ``block=1`` (a pair stops at its deciding
-draw; the points solvers run one problem at a time anyway).
+ε = η · D² with η = 2·10⁻⁵ and D² the squared diameter of the firms' bounding box
+(D ≈ 141 km, ε ≈ 0.40 km², blur √ε ≈ 0.63 km, well below the 2–5 km cluster spread).
+Both runs use the same seed, hence the same draws, with sequential stopping (decisions
+identical to those of all R draws) and ``block=1`` (a pair stops at its deciding draw;
+the points solvers run one problem at a time anyway).
 
-Measured (η = 3·10⁻⁴): S_ε − W₂² ≈ −0.14 … −0.44 ε (−0.8 … −2.7 km²) on every pair, so the
-2 % requirement holds for industries at distinct locations and against counterfactual
-draws (W₂² of hundreds of km², errors ≤ 1.3 %) but not for industries sharing cluster
-centres (W₂² = 12–53 km², errors 3–14 %): that test is a strict xfail naming the gap.
+Why η = 2·10⁻⁵: S_ε − W₂² is negative on every pair and grows in units of ε as ε
+shrinks (−0.14 … −0.44 ε at η = 3·10⁻⁴, −0.3 … −0.86 ε at 2·10⁻⁵), so the pairs that
+share cluster centres (W₂² = 12–53 km²) set the bound: measured relative errors at
+η = 3·10⁻⁴ / 1·10⁻⁴ / 5·10⁻⁵ / 3·10⁻⁵ / 2·10⁻⁵ are at most 13.9 / 6.1 / 3.5 / 2.3 /
+1.62 %.  At 2·10⁻⁵ the largest error over the 132 observed pairs is 1.62 % (industries
+1–2, W₂² = 12.2 km²); far-apart pairs and counterfactual draws are within 0.05 %.
 
-Cost: the points divergence needs thousands of Sinkhorn iterations at η = 3·10⁻⁴
-(0.1–3 s per problem for 20–150 firms), and each significant pair needs ⌈0.95 R⌉
-draws, so R is kept small (R = 20: significant means at least 19 of 20 draws
-farther than the observed pair).  Measured: 132 of 132 decisions agree (30 significant);
-the slow test takes about 4 minutes of CPU (3.5 of them in the divergence run).
+Cost: max C/ε reaches ~3·10⁴ here; the cross terms use ε-scaling and over-relaxation
+(see :mod:`regionkit.coagglomeration.transport`), a few hundred iterations per problem
+(median ~460, a few thousand for the slowest), the self terms ≤ 10 averaged iterations.
+Each significant pair needs ⌈0.95 R⌉ draws, so R is kept small (R = 20: significant
+means at least 19 of 20 draws farther than the observed pair).  Measured: 132 of 132
+decisions agree (30 significant); the slow test takes about 1.8 minutes of CPU (was 3.5
+at η = 3·10⁻⁴ before ε-scaling/over-relaxation), almost all in the divergence run.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from regionkit.coagglomeration.counterfactual import coagglomeration, counterfac
 from regionkit.coagglomeration.transport import exact_w2, sinkhorn_divergence, squared_diameter
 
 SIDE_KM = 100.0
-ETA = 3e-4
+ETA = 2e-5
 SEED = 11  # seed of the counterfactual draws (both runs)
 R = 20
 INDUSTRIES = list(range(1, 13))
@@ -82,7 +86,7 @@ def test_test_set_shape(firms):
     sizes = np.bincount(labels)[1:]
     assert len(sizes) == 12 and sizes.min() >= 20 and sizes.max() <= 150
     assert 0.0 <= xy.min() and xy.max() <= SIDE_KM
-    assert 5.0 < eps < 7.0  # km²: 3e-4 × (about 141 km)²
+    assert 0.35 < eps < 0.45  # km²: 2e-5 × (about 141 km)²
 
 
 def divergence_and_w2(x: np.ndarray, y: np.ndarray, eps: float) -> tuple[float, float]:
@@ -106,9 +110,6 @@ def test_divergence_within_2_percent_of_exact_w2_distinct_locations(firms):
         assert abs(s - w) <= 0.02 * w, f"n={len(x)}, m={len(y)}: S_eps={s:.4g}, W2^2={w:.4g}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 7 requirement not met at eta=3e-4: S_eps - W2^2 is -0.14 to -0.44 eps (-0.8 to -2.7 km^2) on "
-    "every pair, so pairs sharing cluster centres (W2^2 = 12-53 km^2) are 3-14 % below W2^2"))
 def test_divergence_within_2_percent_of_exact_w2_shared_centres(firms):
     """S_ε vs exact W₂² for industries drawn around the same cluster centres (small W₂²)."""
     xy, labels, eps = firms
@@ -138,8 +139,7 @@ def test_divergence_and_exact_coagg_make_the_same_decisions(firms):
     bad = [(INDUSTRIES[j], INDUSTRIES[k], exact.coagg.iat[j, k], div.coagg.iat[j, k])
            for j, k, same in zip(jj, kk, sig_w == sig_s, strict=True) if not same]
     assert agreement >= 0.99, f"agreement {agreement:.3f}; (j, k, Coagg_W, Coagg_S) differing: {bad}"
-    # observed pairs: S_ε is below W₂² by 0.14–0.44 ε (measured), i.e. within 2 % only where W₂² is large
-    # (8 of the 132 pairs, all sharing centres, are 3–14 % below: see the xfail above)
+    # observed pairs: S_ε is below W₂² (by 0.3–0.9 ε, measured) and within 2 % of it on all 132 pairs
     w, s = exact.distance.to_numpy()[off], div.distance.to_numpy()[off]
     assert (s < w).all()
-    assert (np.abs(s - w) <= np.maximum(0.02 * w, 0.5 * eps)).all()
+    assert (np.abs(s - w) <= 0.02 * w).all(), f"max relative error {np.max(np.abs(s - w) / w):.4f}"

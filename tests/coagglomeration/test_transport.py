@@ -119,6 +119,85 @@ def test_auto_switches_to_log_domain(pair):
     assert res.cost == pytest.approx(float(ref), rel=1e-6)
 
 
+# ---------------------------------------------------------------- ε-scaling, over-relaxation
+@pytest.mark.parametrize("log_domain", ["auto", True])
+def test_eps_scaling_same_cost_as_plain_and_pot(pair, log_domain):
+    a, x, b, y = pair
+    C = squared_distances(x, y)
+    eps = C.max() / 1500  # max C / eps = 1500: "auto" anneals
+    ref = ot.sinkhorn2(a, b, C, eps, numItermax=200_000, stopThr=1e-13, method="sinkhorn_log")
+    runs = {
+        es: sinkhorn(a, b, C, eps=eps, tol=1e-11, max_iter=200_000, log_domain=log_domain, eps_scaling=es)
+        for es in (None, "auto", 0.7)
+    }
+    for res in runs.values():
+        assert res.converged
+        assert res.cost == pytest.approx(float(ref), rel=1e-6)
+        assert res.objective == pytest.approx(runs[None].objective, rel=1e-8)
+        np.testing.assert_allclose(res.plan, runs[None].plan, rtol=1e-5, atol=1e-12)
+    assert runs[None].stages == 1 and runs["auto"].stages > 5 and runs[0.7].stages > runs["auto"].stages
+    assert runs["auto"].iterations < runs[None].iterations
+    assert "eps stages" in runs["auto"].summary()
+
+
+def test_eps_scaling_auto_only_when_max_c_over_eps_is_large(pair):
+    a, x, b, y = pair
+    C = squared_distances(x, y)
+    assert sinkhorn(a, b, C, eps=C.max() / 50).stages == 1
+    assert sinkhorn(a, b, C, eps=C.max() / 50, eps_scaling=0.5).stages == 7  # 6 stages (50 = 2^5.6) + the target
+    assert sinkhorn(a, b, C, eps=C.max() / 1000).stages == 11
+    with pytest.raises(InputError, match="eps_scaling"):
+        sinkhorn(a, b, C, eps=0.1, eps_scaling=1.5)
+    with pytest.raises(InputError, match="eps_scaling"):
+        sinkhorn(a, b, C, eps=0.1, eps_scaling="yes")
+
+
+def test_eps_scaling_divergence_and_self_terms(pair):
+    a, x, b, y = pair
+    eps = squared_diameter(x, y) / 3000
+    plain = sinkhorn_divergence(a, x, b, y, eps=eps, tol=1e-10, max_iter=200_000, eps_scaling=None)
+    for es in ("auto", 0.5):  # 0.5 also anneals the symmetric self terms
+        res = sinkhorn_divergence(a, x, b, y, eps=eps, tol=1e-10, max_iter=200_000, eps_scaling=es)
+        assert res.converged
+        for t in ("value", "ot_ab", "ot_aa", "ot_bb"):
+            assert getattr(res, t) == pytest.approx(getattr(plain, t), rel=1e-7)
+    assert res.iterations[1] > plain.iterations[1]  # stages counted in the self terms too
+
+
+def test_grid_eps_scaling_same_costs():
+    rng = np.random.default_rng(16)
+    grid = GridSupport(x0=0.0, y0=0.0, cell_size=1.0, nx=9, ny=8)
+    mu = _histograms(rng, grid, 1)[0]
+    nus = _histograms(rng, grid, 3)
+    eps = grid.squared_diameter / 1000
+    plain = grid_sinkhorn_batch(mu, nus, grid, eps=eps, tol=1e-10, max_iter=200_000)
+    ann = grid_sinkhorn_batch(mu, nus, grid, eps=eps, tol=1e-10, max_iter=200_000, eps_scaling=0.5)
+    assert plain.converged.all() and ann.converged.all()
+    np.testing.assert_allclose(ann.costs, plain.costs, rtol=1e-7)
+    np.testing.assert_allclose(ann.objectives, plain.objectives, rtol=1e-7)
+    # divergence batch: annealed cross and self terms, same values
+    d0 = grid_sinkhorn_divergence_batch(mu, nus, grid, eps=eps, tol=1e-10, max_iter=200_000)
+    d1 = grid_sinkhorn_divergence_batch(
+        mu, nus, grid, eps=eps, tol=1e-10, max_iter=200_000, eps_scaling=0.5
+    )
+    np.testing.assert_allclose(d1.values, d0.values, rtol=1e-7)
+
+
+def test_over_relaxation_same_fixed_point(pair, monkeypatch):
+    from regionkit.coagglomeration import transport as tr
+
+    a, x, b, y = pair
+    C = squared_distances(x, y)
+    eps = C.max() / 800
+    fast = sinkhorn(a, b, C, eps=eps, tol=1e-11, max_iter=200_000, eps_scaling=None)
+    monkeypatch.setattr(tr, "RELAX_MAX", 1.0)  # switches over-relaxation off
+    slow = sinkhorn(a, b, C, eps=eps, tol=1e-11, max_iter=200_000, eps_scaling=None)
+    assert fast.converged and slow.converged
+    assert fast.cost == pytest.approx(slow.cost, rel=1e-8)
+    np.testing.assert_allclose(fast.f - fast.f[0], slow.f - slow.f[0], rtol=0, atol=1e-7 * C.max())
+    assert fast.iterations < 0.75 * slow.iterations
+
+
 # ---------------------------------------------------------------- exact W2²
 @pytest.mark.parametrize("n,m", [(7, 12), (25, 9), (30, 30)])
 def test_exact_w2_matches_emd2(n, m):
