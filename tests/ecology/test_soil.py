@@ -53,7 +53,7 @@ def run(request, ref):
     return algo, res
 
 
-def _compare(mine, theirs, rtol, atol=0.0):
+def _assert_matches(mine, theirs, rtol, atol=0.0):
     assert np.array_equal(np.isnan(mine), np.isnan(theirs)), "undefined cells differ"
     ok = np.isfinite(theirs)
     np.testing.assert_allclose(mine[ok], theirs[ok], rtol=rtol, atol=atol)
@@ -61,8 +61,8 @@ def _compare(mine, theirs, rtol, atol=0.0):
 
 def test_routing_matches_invest_exactly(run, ref):
     algo, res = run
-    _compare(res.rusle.filled_dem, ref[f"{algo}_pit_filled_dem"], rtol=0)
-    _compare(res.rusle.flow_accumulation, ref[f"{algo}_flow_accumulation"], rtol=1e-12)
+    _assert_matches(res.rusle.filled_dem, ref[f"{algo}_pit_filled_dem"], rtol=0)
+    _assert_matches(res.rusle.flow_accumulation, ref[f"{algo}_flow_accumulation"], rtol=1e-12)
     assert np.array_equal(res.streams, ref[f"{algo}_stream"] == 1)
     assert res.streams.sum() > 50
 
@@ -74,7 +74,7 @@ def test_routing_matches_invest_exactly(run, ref):
 )
 def test_rusle_matches_invest(run, ref, ours, theirs):
     algo, res = run
-    _compare(getattr(res.rusle, ours), ref[f"{algo}_{theirs}"], rtol=1e-6)
+    _assert_matches(getattr(res.rusle, ours), ref[f"{algo}_{theirs}"], rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -84,13 +84,13 @@ def test_rusle_matches_invest(run, ref, ours, theirs):
 )
 def test_sdr_matches_invest(run, ref, ours, theirs, rtol):
     algo, res = run
-    _compare(getattr(res, ours), ref[f"{algo}_{theirs}"], rtol=rtol)
+    _assert_matches(getattr(res, ours), ref[f"{algo}_{theirs}"], rtol=rtol)
 
 
 def test_sediment_deposition_matches_invest(run, ref):
     algo, res = run
     theirs = ref[f"{algo}_sed_deposition"]
-    _compare(res.sed_deposition, theirs, rtol=1e-6, atol=1e-6 * np.nanmax(theirs))
+    _assert_matches(res.sed_deposition, theirs, rtol=1e-6, atol=1e-6 * np.nanmax(theirs))
 
 
 def test_rusle_alone_equals_sdr_rusle_off_streams(ref):
@@ -101,7 +101,7 @@ def test_rusle_alone_equals_sdr_rusle_off_streams(ref):
     np.testing.assert_allclose(alone.usle[ok], ref["d8_usle"][ok], rtol=1e-6)
     masked = rusle(ref["dem"], ref["erosivity"], ref["erodibility"], ref["lulc"], _bio(ref),
                    cell_size=90.0, flow_dir="d8", threshold_flow_accumulation=40)
-    _compare(masked.usle, ref["d8_usle"], rtol=1e-6)
+    _assert_matches(masked.usle, ref["d8_usle"], rtol=1e-6)
 
 
 # ----------------------------------------------------------------- hand-computed cases
