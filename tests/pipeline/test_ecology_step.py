@@ -173,3 +173,20 @@ carbon_pools = [{ lucode = 1, c_above = 1, c_below = 1, c_soil = 1, c_dead = 1 }
 """
     with pytest.raises(Exception, match="projected CRS"):
         run_study(_write(tmp_path, text), output=tmp_path / "out")
+
+
+def test_validate_lists_missing_files_even_when_the_section_has_structural_errors(tmp_path):
+    text = """
+[ecology]
+colour = "green"
+[ecology.inputs]
+lulc = "landcovr.tif"
+[ecology.services]
+models = ["carbon"]
+carbon_pools = [{ lucode = 1, c_above = 1, c_below = 1, c_soil = 1, c_dead = 1 }]
+"""
+    with pytest.raises(ConfigError) as err:
+        validate_study(_write(tmp_path, text))
+    problems = err.value.problems
+    assert any("ecology.colour" in p and "unknown key" in p for p in problems)
+    assert any("ecology.inputs.lulc" in p and "landcovr.tif" in p and "file not found" in p for p in problems)

@@ -93,6 +93,19 @@ def ecology_problems(section: EcologySection, base: Path) -> list[str]:
     return problems
 
 
+def ecology_file_problems(raw: dict, base: Path) -> list[str]:
+    """Missing files named by a raw (structurally invalid) ``[ecology]`` table, so they are listed too."""
+    problems = []
+    for group in ("inputs", "vectors"):
+        table = raw.get(group)
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            if isinstance(value, str) and not _is_dataset(value) and not resolve(base, value).exists():
+                problems.append(f"ecology.{group}.{key}: {resolve(base, value)}: file not found")
+    return problems
+
+
 def _rmnp_dem():
     from ..io.datasets import rmnp_dem
 

@@ -123,10 +123,12 @@ def validate_study(path: str | Path) -> StudyConfig:
         else:
             problems += data_problems(parts, panel)
     eco = getattr(parts, "ecology", None)
-    if eco is not None:
-        from .ecology_step import ecology_problems
+    from .ecology_step import ecology_file_problems, ecology_problems
 
+    if eco is not None:
         problems += ecology_problems(eco, base)
+    elif isinstance(raw, dict) and isinstance(raw.get("ecology"), dict):
+        problems += ecology_file_problems(raw["ecology"], base)  # the section is invalid: still check its files
     coagg = getattr(parts, "coagglomeration", None)
     if coagg is not None:
         from .coagg_step import coagg_problems
