@@ -316,36 +316,10 @@ def test_result_is_frozen_and_read_only():
 # ---------------------------------------------------------------- Linkage Mapper demo raster
 
 
-def linkage_mapper_demo():
-    """Resistance, rasterized core sources, nodata value, (dy, dx) and transform of the demo."""
-    if not (LM_DIR / "lm_resistances.tif").is_file():
-        pytest.skip(f"Linkage Mapper demo data not found at {LM_DIR.resolve()} (../shared absent)")
-    rasterio = pytest.importorskip("rasterio")
-    from rasterio import features
-
-    gpd = pytest.importorskip("geopandas")
-    with rasterio.open(LM_DIR / "lm_resistances.tif") as src:
-        resistance = src.read(1)
-        nodata_value = src.nodata
-        transform = src.transform
-        cell = (abs(src.res[1]), abs(src.res[0]))
-        crs = src.crs
-    cores = gpd.read_file(LM_DIR / "lm_cores.shp").to_crs(crs)
-    sources = features.rasterize(
-        zip(cores.geometry, cores["core_id"], strict=True),
-        out_shape=resistance.shape,
-        transform=transform,
-        fill=0,
-        dtype="int32",
-    )
-    sources[resistance == nodata_value] = 0  # core cells without resistance are not sources
-    assert set(np.unique(sources)) == {0, *cores["core_id"]}
-    return resistance, sources, nodata_value, cell, transform, cores
-
 
 @pytest.mark.shared_data
-def test_equals_skimage_on_linkage_mapper_demo():
-    resistance, sources, nodata_value, cell, _, cores = linkage_mapper_demo()
+def test_equals_skimage_on_linkage_mapper_demo(lm_demo):
+    resistance, sources, nodata_value, cell, _, cores = lm_demo
     nodata = resistance == nodata_value
     res = cost_distance(resistance, sources, cell_size=cell, nodata=nodata_value)
     expected = skimage_costs(resistance, sources, cell, nodata_mask=nodata)
@@ -361,14 +335,14 @@ def test_equals_skimage_on_linkage_mapper_demo():
 
 
 @pytest.mark.shared_data
-def test_equals_grass_r_cost_on_linkage_mapper_demo():
+def test_equals_grass_r_cost_on_linkage_mapper_demo(lm_demo):
     """GRASS GIS 8.2.1 ``r.cost`` (8 neighbours, no knight's move) on the same demo.
 
     r.cost measures step lengths in east-west cell widths, regionkit in map units, with the
     same ``(c1 + c2) / 2`` rule otherwise: regionkit's cost / ew_res must equal r.cost's
     (tests/reference/grass/README.md).
     """
-    resistance, sources, nodata_value, cell, transform, _ = linkage_mapper_demo()
+    resistance, sources, nodata_value, cell, transform, _ = lm_demo
     ref_dir = Path(__file__).parents[1] / "reference" / "grass"
     summary = json.loads((ref_dir / "rcost_summary.json").read_text())
     sample = np.loadtxt(ref_dir / "rcost_sample.csv", delimiter=",", skiprows=1)

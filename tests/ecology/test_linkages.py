@@ -180,29 +180,11 @@ def test_zone_links_hand_case():
     assert links["cost"].tolist() == [1.5 + 2 + 1.5]
 
 
-def linkage_mapper_demo():
-    if not (LM_DIR / "lm_resistances.tif").is_file():
-        pytest.skip(f"Linkage Mapper demo data not found at {LM_DIR.resolve()} (../shared absent)")
-    rasterio = pytest.importorskip("rasterio")
-    gpd = pytest.importorskip("geopandas")
-    from rasterio import features
-
-    with rasterio.open(LM_DIR / "lm_resistances.tif") as src:
-        resistance = src.read(1)
-        nodata = src.nodata
-        transform = src.transform
-        crs = src.crs
-    cores = gpd.read_file(LM_DIR / "lm_cores.shp").to_crs(crs)
-    labels = features.rasterize(zip(cores.geometry, cores["core_id"], strict=True),
-                                out_shape=resistance.shape, transform=transform, fill=0,
-                                dtype="int32")
-    labels[resistance == nodata] = 0
-    return resistance, labels, nodata, transform, crs
-
 
 @pytest.mark.shared_data
-def test_linkage_mapper_demo_vs_brute_force():
-    r, labels, nodata, transform, crs = linkage_mapper_demo()
+def test_linkage_mapper_demo_vs_brute_force(lm_demo):
+    r, labels, nodata, _, transform, cores = lm_demo
+    crs = cores.crs
     net = build_corridors(r, labels, transform=transform, crs=crs, nodata=nodata)
     size = net.cell_size
     runs, lcd = brute(r, labels, nodata=nodata, cell_size=size)
