@@ -45,3 +45,38 @@ def eco_run(tmp_path_factory: pytest.TempPathFactory):
     path = tmp / "study.toml"
     path.write_text(text, encoding="utf-8")
     return run_study(path, output=tmp / "out")
+
+
+@pytest.fixture(scope="session")
+def template_run(tmp_path_factory: pytest.TempPathFactory):
+    """Factory: ``template_run("coupling")`` runs a study template once per session.
+
+    The template is written with ``regionkit init NAME`` and run (no cache) from a
+    different working directory, its output going to ``[study] output`` next to the
+    TOML; returns the :class:`~regionkit.pipeline.run.RunOutcome`. Skips when the
+    template file is not (yet) in ``regionkit/data``.
+    """
+    import contextlib
+    from importlib import resources
+
+    from typer.testing import CliRunner
+
+    from regionkit.cli import TEMPLATES, app
+    from regionkit.pipeline.run import run_study
+
+    runs: dict = {}
+
+    def get(name: str):
+        if name not in runs:
+            if not resources.files("regionkit.data").joinpath(TEMPLATES[name]).is_file():
+                pytest.skip(f"template {name!r}: regionkit/data/{TEMPLATES[name]} is not written yet")
+            folder = tmp_path_factory.mktemp(f"template-{name}")
+            elsewhere = tmp_path_factory.mktemp(f"cwd-{name}")
+            result = CliRunner().invoke(app, ["init", name, "--path", str(folder / "study.toml")])
+            assert result.exit_code == 0, result.output
+            with contextlib.chdir(elsewhere):
+                runs[name] = run_study(folder / "study.toml", use_cache=False)
+            assert not any(elsewhere.iterdir()), "the run wrote into the working directory"
+        return runs[name]
+
+    return get

@@ -7,7 +7,6 @@ input or configuration, 1 for other regionkit errors) in one place,
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -31,7 +30,26 @@ err = Console(stderr=True)
 out = Console()
 
 Example = Literal["munnell", "usjoin"]
-EXAMPLES = {"munnell": "demo_munnell.toml", "usjoin": "demo_usjoin.toml", "ecology": "demo_ecology.toml"}
+#: Study templates (``regionkit init NAME``): commented study files on embedded data, one per kind of study.
+TEMPLATES = {
+    "coupling": "template_coupling.toml",
+    "ecological-economic": "template_ecological_economic.toml",
+    "population-resilience": "template_population_resilience.toml",
+}
+#: Every study file shipped in ``regionkit.data``: the demo examples and the templates.
+EXAMPLES = {"munnell": "demo_munnell.toml", "usjoin": "demo_usjoin.toml", "ecology": "demo_ecology.toml",
+            **TEMPLATES}
+
+
+def _study_text(name: str, option: str) -> str:
+    """The text of a shipped study file; InputError for an unknown name, RegionkitError if not installed."""
+    if name not in EXAMPLES:
+        raise InputError(f"{option} {name!r} is not allowed; choose one of: {', '.join(EXAMPLES)}")
+    resource = resources.files("regionkit.data").joinpath(EXAMPLES[name])
+    if not resource.is_file():
+        raise RegionkitError(f"{option} {name!r}: its file regionkit/data/{EXAMPLES[name]} is missing from this "
+                             "installation; reinstall regionkit (pip install --force-reinstall regionkit)")
+    return resource.read_text(encoding="utf-8")
 
 
 @contextmanager
@@ -96,17 +114,15 @@ def _run(config: Path, output: Path | None, cache: bool) -> None:
 
 @app.command()
 def demo(
-    example: Annotated[str, typer.Option(help="Embedded example: munnell (coupling study), usjoin (resilience) or ecology (ecological security pattern).")] = "munnell",
+    example: Annotated[str, typer.Option(help="Embedded example: munnell (coupling study), usjoin (resilience), ecology (ecological security pattern), or a template: coupling, ecological-economic, population-resilience.")] = "munnell",
     output: Annotated[Path, typer.Option(help="Output folder.")] = Path("regionkit-demo"),
     cache: Annotated[bool, typer.Option(help="Reuse unchanged steps from an earlier run.")] = True,
 ) -> None:
     """Run an embedded real-data study and write tables, layers, figures and report.html to OUTPUT."""
     with _guard():
-        if example not in EXAMPLES:
-            raise InputError(f"--example={example!r} is not allowed; choose one of: {', '.join(EXAMPLES)}")
+        text = _study_text(example, "--example")
         output.mkdir(parents=True, exist_ok=True)
         config = output / "study.toml"
-        text = resources.files("regionkit.data").joinpath(EXAMPLES[example]).read_text(encoding="utf-8")
         if not config.exists() or config.read_text(encoding="utf-8") != text:
             config.write_text(text, encoding="utf-8")
         _run(config, output, cache)
@@ -135,20 +151,23 @@ def validate(config: Annotated[Path, typer.Argument(help="Study TOML file.")]) -
 
 @app.command()
 def init(
-    example: Annotated[str, typer.Argument(help="Example to copy: munnell, usjoin or ecology.")],
+    template: Annotated[str, typer.Argument(help="Template to copy: coupling, ecological-economic, population-resilience (or a demo example: munnell, usjoin, ecology).")],
     path: Annotated[Path, typer.Option(help="Where to write the TOML.")] = Path("study.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write an editable copy of an example study TOML."""
+    """Write an editable, commented study TOML from a template; `regionkit run` it from any folder."""
     with _guard():
-        if example not in EXAMPLES:
-            raise InputError(f"example {example!r} is not allowed; choose one of: {', '.join(EXAMPLES)}")
+        text = _study_text(template, "template")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; give a file name such as {path / 'study.toml'}")
         if path.exists() and not force:
             raise InputError(f"{path}: exists; pass --force to overwrite")
-        src = resources.files("regionkit.data").joinpath(EXAMPLES[example])
-        with resources.as_file(src) as p:
-            shutil.copyfile(p, path)
-        out.print(f"wrote {path}", highlight=False, markup=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        out.print(f"wrote {path}; next: regionkit validate {path} && regionkit run {path}", highlight=False,
+                  markup=False)
 
 
 def _toml_value(value) -> str:

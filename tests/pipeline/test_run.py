@@ -19,8 +19,8 @@ from regionkit.io.datasets import load_munnell
 from regionkit.pipeline.config import load_config
 from regionkit.pipeline.run import compute_study, run_study
 
-ECONOMY = {"GSP": "positive", "EMP": "positive", "P_CAP": "positive", "UNEMP": "negative"}
-INFRASTRUCTURE = {"HWY": "positive", "WATER": "positive", "UTIL": "positive", "PC": "positive"}
+ECONOMY = {"GSP": "positive", "EMP": "positive", "PC": "positive", "UNEMP": "negative"}
+INFRASTRUCTURE = {"HWY": "positive", "WATER": "positive", "UTIL": "positive"}
 TABLES = {"weights", "region_year", "coupling_class_counts", "coupling_group_means", "resilience_0_GSP",
           "resilience_1_EMP", "agglomeration_regions", "agglomeration_industries", "dispersion_D",
           "dispersion_economy", "dispersion_infrastructure"}

@@ -19,7 +19,9 @@ files are written by :mod:`regionkit.report.coagg`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,9 +101,53 @@ class CoaggStepResults:
 
 # ---------------------------------------------------------------- inputs and checks
 
+def _helsinki_pois() -> pd.DataFrame:
+    from ..io.datasets import helsinki_pois
+
+    return helsinki_pois()
+
+
+def _helsinki_pois_columns() -> tuple[str, ...]:
+    from ..io.datasets import HELSINKI_POI_COLUMNS
+
+    return HELSINKI_POI_COLUMNS
+
+
+#: Embedded firm tables a study may name as ``firms = "dataset:<name>"``: name -> (loader, column names).
+FIRM_DATASETS: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[], tuple[str, ...]]]] = {
+    "helsinki_pois": (_helsinki_pois, _helsinki_pois_columns),
+}
+
+
+def firm_dataset(value: str) -> str | None:
+    """The embedded dataset a ``firms`` value names (``"dataset:<name>"``), or ``None`` for a file."""
+    return value.split(":", 1)[1] if value.startswith("dataset:") else None
+
+
+@contextmanager
+def firm_file(section: CoaggSection, base: Path) -> Iterator[Path]:
+    """The firm CSV to read: the user's file, or an embedded dataset written to a temporary CSV.
+
+    Raises
+    ------
+    InputError
+        An unknown dataset name (the known ones are listed).
+    """
+    name = firm_dataset(section.firms)
+    if name is None:
+        yield resolve(base, section.firms)
+        return
+    if name not in FIRM_DATASETS:
+        raise InputError(f"coagglomeration.firms: unknown dataset {name!r}; choose one of {', '.join(FIRM_DATASETS)}")
+    with tempfile.TemporaryDirectory(prefix="regionkit-firms-") as tmp:
+        path = Path(tmp) / f"{name}.csv"
+        FIRM_DATASETS[name][0]().to_csv(path, index=False, encoding="utf-8")
+        yield path
+
+
 def coagg_inputs(section: CoaggSection, base: Path) -> list[Path]:
-    """The user files the section reads (for hashing and provenance)."""
-    files = [resolve(base, section.firms)]
+    """The user files the section reads (for hashing and provenance); embedded datasets excluded."""
+    files = [] if firm_dataset(section.firms) is not None else [resolve(base, section.firms)]
     if section.outliers.study_area:
         files.append(resolve(base, section.outliers.study_area))
     return files
@@ -123,26 +169,40 @@ def coagg_problems(section: CoaggSection, base: Path) -> list[str]:
     (naming the file and its columns) and cities without any firm.
     """
     problems: list[str] = []
-    path = resolve(base, section.firms)
     if section.outliers.study_area and not resolve(base, section.outliers.study_area).exists():
         problems.append(f"coagglomeration.outliers.study_area: {resolve(base, section.outliers.study_area)}: "
                         "file not found")
-    if not path.is_file():
-        problems.append(f"coagglomeration.firms: {path}: file not found")
-        return problems
-    try:
-        header = list(pd.read_csv(path, nrows=0).columns)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        problems.append(f"coagglomeration.firms: {path}: cannot read as CSV ({exc})")
-        return problems
+    name = firm_dataset(section.firms)
+    if name is not None:
+        if name not in FIRM_DATASETS:
+            problems.append(f"coagglomeration.firms: unknown dataset {name!r}; choose one of "
+                            f"{', '.join(FIRM_DATASETS)}")
+            return problems
+        path = section.firms
+        header = list(FIRM_DATASETS[name][1]())
+
+        def column(col: str) -> pd.Series:
+            return FIRM_DATASETS[name][0]()[col].astype(str)
+    else:
+        path = resolve(base, section.firms)
+        if not path.is_file():
+            problems.append(f"coagglomeration.firms: {path}: file not found")
+            return problems
+        try:
+            header = list(pd.read_csv(path, nrows=0).columns)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+            problems.append(f"coagglomeration.firms: {path}: cannot read as CSV ({exc})")
+            return problems
+
+        def column(col: str) -> pd.Series:
+            return pd.read_csv(path, usecols=[col], dtype=str)[col]
     bad = [(key, col) for key, col in _columns_needed(section).items() if col not in header]
     for key, col in bad:
         problems.append(f"coagglomeration.{key}: column {col!r} not found in {path}; "
                         f"available columns: {', '.join(header)}")
     cities = section.city_list()
     if cities and not any(k == "city_col" for k, _ in bad):
-        codes = pd.to_numeric(pd.read_csv(path, usecols=[section.city_col], dtype=str)[section.city_col],
-                              errors="coerce")
+        codes = pd.to_numeric(column(section.city_col), errors="coerce")
         present = set(codes.dropna().astype(np.int64).tolist())
         absent = [c for c in cities if c not in present]
         if absent:
@@ -244,19 +304,19 @@ def run_coagg(
 
     say = progress or (lambda _s: None)
     check_coagg(section, base)
-    path = resolve(base, section.firms)
     say("co-agglomeration: reading firms")
-    firms = read_firms(path, lon_col=section.lon_col, lat_col=section.lat_col,
-                       industry_cols=dict(section.industry_cols), city_col=section.city_col, crs=section.crs,
-                       on_missing=section.on_missing, unknown_city=section.unknown_city,
-                       on_unknown_city=section.on_unknown_city)
+    with firm_file(section, base) as path:
+        firms = read_firms(path, lon_col=section.lon_col, lat_col=section.lat_col,
+                           industry_cols=dict(section.industry_cols), city_col=section.city_col, crs=section.crs,
+                           on_missing=section.on_missing, unknown_city=section.unknown_city,
+                           on_unknown_city=section.on_unknown_city)
     reading = firms.report
     n_read = len(firms)
     cities = section.city_list()
     if cities is not None:
         firms = firms.select(mask=firms.frame["city"].isin(cities).to_numpy())
         if len(firms) == 0:
-            raise InputError(f"coagglomeration.cities: no usable firm in city/cities {cities} of {path}")
+            raise InputError(f"coagglomeration.cities: no usable firm in city/cities {cities} of {section.firms}")
     n_city = len(firms)
     if section.target_crs == "auto" and not firms.is_geographic:
         firms = project_firms(firms, crs=firms.crs)  # already projected: checks the unit is metres
@@ -275,7 +335,7 @@ def run_coagg(
     flagged = layer["firm_id"].isin(outliers.all_ids).to_numpy()
     reasons = outliers.to_frame().groupby("firm_id")["reason"].agg(lambda s: ",".join(s))
     layer["outlier"] = flagged
-    layer["outlier_reason"] = layer["firm_id"].map(reasons).fillna("")
+    layer["outlier_reason"] = layer["firm_id"].map(reasons).astype(object).fillna("")
     layer["in_pool"] = ~flagged if o.policy == "drop" else True
     pool = firms.select(mask=layer["in_pool"].to_numpy())
 
@@ -436,12 +496,19 @@ def _tables(section, reading, n_read, n_city, layer, outliers, result, network, 
     return tables
 
 
+def _firms_source(section: CoaggSection, path: Path) -> str:
+    name = firm_dataset(section.firms)
+    if name is None:
+        return path.name
+    return f"the embedded dataset {name} (regionkit.io.datasets.{name})"
+
+
 def _methods(section, path, n_pool, crs, result, analysed, skipped, eps, eps_rel, d2, core, densities, bw_text,
              outliers) -> list[str]:
     s = section
     cities = s.city_list()
     out = [
-        f"Co-agglomeration: firms read from {path.name} (columns {s.lon_col}/{s.lat_col} in {s.crs}"
+        f"Co-agglomeration: firms read from {_firms_source(s, path)} (columns {s.lon_col}/{s.lat_col} in {s.crs}"
         + (f", city {s.city_col}" if s.city_col else "") + f"; missing coordinates: {s.on_missing}; "
         f"unknown city code {s.unknown_city}: {s.on_unknown_city}), "
         + (f"cities {', '.join(map(str, cities))}" if cities else "all cities")
@@ -484,10 +551,13 @@ def _methods(section, path, n_pool, crs, result, analysed, skipped, eps, eps_rel
 
 
 __all__ = [
+    "FIRM_DATASETS",
     "CoaggStepResults",
     "check_coagg",
     "coagg_inputs",
     "coagg_problems",
+    "firm_dataset",
+    "firm_file",
     "group_mapping",
     "run_coagg",
     "squared_diameter_km2",

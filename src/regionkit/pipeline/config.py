@@ -16,7 +16,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ConfigError
 
@@ -39,7 +47,7 @@ class GeometrySection(_Model):
 
 
 class DataSection(_Model):
-    dataset: Literal["munnell", "usjoin"] | None = None
+    dataset: Literal["munnell", "usjoin", "synthetic_cities"] | None = None  # synthetic_cities: no geometry
     path: str | None = None
     layout: Literal["wide", "long", "years"] = "wide"
     region_col: str = "region"
@@ -91,6 +99,29 @@ class CouplingSection(_Model):
     weights: dict[str, float] | None = None
     bands: Literal["3", "10"] | list[tuple[float, str]] = "10"
     map_years: list[int] | None = None
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_cover_unit_interval(cls, bands):
+        # user bands [[upper, label], ...]: classes [0, u1), [u1, u2), ..., [u_{k-1}, u_k] must cover [0, 1]
+        if isinstance(bands, str):
+            return bands
+        ups = [u for u, _ in bands]
+        if not ups:
+            raise ValueError("give at least one [upper bound, label] band, the last with upper bound 1.0")
+        wrong = []
+        if ups[0] <= 0:
+            wrong.append(f"the first upper bound {ups[0]:g} must be > 0")
+        if any(b <= a for a, b in zip(ups, ups[1:], strict=False)):
+            wrong.append(f"upper bounds {ups} must increase")
+        if ups[-1] < 1.0:
+            wrong.append(f"the last upper bound {ups[-1]:g} leaves D in ({ups[-1]:g}, 1] without a class; end at 1.0")
+        labels = [lab for _, lab in bands]
+        if len(set(labels)) != len(labels):
+            wrong.append(f"labels {labels} must be unique")
+        if wrong:
+            raise ValueError("bands must cover [0, 1]: " + "; ".join(wrong))
+        return bands
 
 
 class ResilienceSection(_Model):
@@ -324,6 +355,23 @@ class EcoGridSpec(_Model):
     like: str = "lulc"  # the input whose extent (and, by default, CRS and resolution) define the grid
     crs: str | None = None  # target CRS; must be projected (metres); default: that of `like`
     resolution: float | None = Field(default=None, gt=0)  # cell size in CRS units; default: that of `like`
+
+    @field_validator("crs")
+    @classmethod
+    def _projected(cls, crs: str | None) -> str | None:
+        if crs is None:
+            return crs
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            parsed = CRS.from_user_input(crs)
+        except CRSError:
+            raise ValueError(f"{crs!r} is not a CRS (give e.g. 'EPSG:32613')") from None
+        if not parsed.is_projected:
+            raise ValueError(f"{crs!r} is a geographic CRS (degrees); the study grid must be in a projected "
+                             "CRS in metres, e.g. the UTM zone of the area")
+        return crs
 
 
 class ThreatSpec(_Model):
@@ -600,6 +648,144 @@ class CoaggSection(_Model):
         return [self.cities] if isinstance(self.cities, int) else list(self.cities)
 
 
+# ---------------------------------------------------------------- ecological-economic conflicts
+class ConflictClassesSpec(_Model):
+    """Classes of the activity surface (least to most intense)."""
+
+    k: int = Field(default=3, ge=2, le=9)
+    method: Literal["natural_breaks", "quantiles", "equal_interval"] = "natural_breaks"
+    labels: list[str] | None = None  # default: low, medium, high for k = 3
+
+
+class ConflictRuleSpec(_Model):
+    """Activity classes that conflict with an ecological element, and how severely."""
+
+    element: str  # "source", "corridor", "source:<grade>" (1 = most important) or "corridor:<type>" (I, II, III)
+    activity: list[str]  # activity class labels
+    severity: str | None = None  # one of `severities` (default: the most severe)
+
+
+class ConflictUnitsSpec(_Model):
+    """Administrative units (city or county polygons) for the zonal table."""
+
+    path: str  # vector file (GeoPackage, GeoJSON, Shapefile) or dataset:rmnp_boundary / dataset:us48
+    id_col: str
+    layer: str | None = None
+    name_col: str | None = None
+
+
+class ConflictSection(_Model):
+    """Ecological–economic conflicts: the ecological security pattern over the production pattern."""
+
+    activity: str = "coagglomeration"  # kernel density of [coagglomeration] firms, or an activity raster path
+    industries: Literal["core", "all"] | list[int] = "core"  # firms whose density is the activity surface
+    kernel: Literal["quartic", "gaussian"] | None = None  # default: that of [coagglomeration.density]
+    bandwidth_km: float | Literal["silverman", "scott"] | None = None  # default: [coagglomeration.density]
+    classes: ConflictClassesSpec = Field(default_factory=ConflictClassesSpec)
+    corridor_buffer_m: float = Field(default=0.0, ge=0)  # cells within this distance of a corridor line
+    rules: list[ConflictRuleSpec] | None = None  # default: regionkit.ecology.conflicts.default_rules
+    severities: list[str] = Field(default_factory=lambda: ["minor", "moderate", "severe"])
+    units: ConflictUnitsSpec | None = None
+    top: int = Field(default=10, ge=1)  # rows of the most-conflicted corridor and source tables
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _consistent(cls, data, handler):
+        # like [coagglomeration]: the rules between keys are listed together with single-key errors
+        problems = _conflict_rules(data) if isinstance(data, dict) else []
+        try:
+            section = handler(data)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            details = [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                       for e in exc.errors()]
+            details += [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}}
+                        for p in problems]
+            raise ValidationError.from_exception_data(exc.title, details) from None
+        if problems:
+            raise ValueError("; ".join(problems))
+        return section
+
+    def activity_labels(self) -> list[str]:
+        """The activity class labels, least to most intense."""
+        from ..ecology.conflicts import default_activity_labels
+
+        return list(self.classes.labels or default_activity_labels(self.classes.k))
+
+
+def _conflict_rules(d: dict) -> list[str]:
+    """Rules between keys of a raw ``[conflicts]`` table (see :class:`ConflictSection`)."""
+    from ..ecology.conflicts import default_activity_labels
+
+    problems = []
+    classes = d.get("classes") if isinstance(d.get("classes"), dict) else {}
+    k = classes.get("k", 3)
+    labels = classes.get("labels")
+    if isinstance(labels, list) and isinstance(k, int) and len(labels) != k:
+        problems.append(f"classes.labels: {len(labels)} label(s) {labels} for k = {k} classes")
+    elif isinstance(labels, list) and len(set(map(str, labels))) != len(labels):
+        problems.append(f"classes.labels: {labels} repeat a label")
+    if not isinstance(labels, list):
+        labels = list(default_activity_labels(k)) if isinstance(k, int) and k >= 2 else []
+    severities = d.get("severities", ["minor", "moderate", "severe"])
+    if isinstance(severities, list) and len(set(map(str, severities))) != len(severities):
+        problems.append(f"severities: {severities} repeat a severity")
+    rules = d.get("rules")
+    for i, r in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(r, dict):
+            continue
+        el = r.get("element")
+        if isinstance(el, str):
+            kind, sep, cls = el.partition(":")
+            if kind.strip() not in ("source", "corridor") or (sep and not cls.strip()):
+                problems.append(f"rules.{i}.element: {el!r} is not allowed; choose 'source', 'corridor', "
+                                "'source:<grade>' or 'corridor:<type>'")
+        acts = r.get("activity")
+        if isinstance(acts, list) and labels:
+            bad = [a for a in acts if a not in labels]
+            if bad:
+                problems.append(f"rules.{i}.activity: {bad} not among the activity classes {labels}")
+        sev = r.get("severity")
+        if isinstance(sev, str) and isinstance(severities, list) and sev not in severities:
+            problems.append(f"rules.{i}.severity: {sev!r} is not one of the severities {severities}")
+    if "severities" in d and rules is None:
+        problems.append("severities applies to your own rules; give rules = [...] too (the default rules use "
+                        "minor, moderate, severe)")
+    if d.get("activity", "coagglomeration") != "coagglomeration":
+        given = [key for key in ("industries", "kernel", "bandwidth_km") if key in d]
+        if given:
+            problems.append(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to activity = "
+                            "'coagglomeration' only (a raster activity surface is used as it is)")
+    bw = d.get("bandwidth_km")
+    if isinstance(bw, int | float) and not bw > 0:
+        problems.append("bandwidth_km must be a positive number of km, 'silverman' or 'scott'")
+    return problems
+
+
+def conflict_cross_problems(conflicts, ecology, coagglomeration) -> list[str]:
+    """What ``[conflicts]`` needs from the other sections (each problem names its key)."""
+    problems = []
+    if conflicts is None:
+        return problems
+    if ecology is None:
+        problems.append("conflicts: [conflicts] needs [ecology] (its sources and corridors are the ecological "
+                        "security pattern)")
+    if conflicts.activity == "coagglomeration" and coagglomeration is None:
+        problems.append("conflicts.activity: 'coagglomeration' needs [coagglomeration] (its firms give the "
+                        "activity surface); or give the path of an activity raster")
+    grades = [str(g) for g in range(1, ecology.connectivity.grades + 1)] if ecology is not None else None
+    for i, r in enumerate(conflicts.rules or []):
+        kind, _, cls = r.element.partition(":")
+        cls = cls.strip()
+        if kind == "source" and cls and grades is not None and cls not in grades:
+            problems.append(f"conflicts.rules.{i}.element: source grade {cls!r} does not exist; sources are "
+                            f"graded {', '.join(grades)} (ecology.connectivity.grades, 1 = most important)")
+        if kind == "corridor" and cls and cls not in ("I", "II", "III"):
+            problems.append(f"conflicts.rules.{i}.element: corridor type {cls!r} does not exist; types are I, II, III")
+    return problems
+
+
 class StudyConfig(_Model):
     study: StudySection = Field(default_factory=StudySection)
     data: DataSection | None = None
@@ -622,6 +808,7 @@ class StudyConfig(_Model):
     report: ReportSection = Field(default_factory=ReportSection)
     ecology: EcologySection | None = None
     coagglomeration: CoaggSection | None = None
+    conflicts: ConflictSection | None = None
 
     @model_validator(mode="after")
     def _cross(self) -> StudyConfig:
@@ -648,6 +835,9 @@ class StudyConfig(_Model):
                 raise ValueError(f"coupling.systems names unknown system(s) {unknown}; systems: {names}")
             if len(chosen) < 2:
                 raise ValueError("coupling needs at least two systems")
+        conflict_problems = conflict_cross_problems(self.conflicts, self.ecology, self.coagglomeration)
+        if conflict_problems:
+            raise ValueError("; ".join(conflict_problems))
         return self
 
 
@@ -701,8 +891,36 @@ def partial_config(raw: dict) -> SimpleNamespace:
 def _valid_or_none(adapter: TypeAdapter, value):
     try:
         return adapter.validate_python(value)
-    except ValidationError:
-        return None
+    except ValidationError as exc:
+        # unknown keys alone (listed by parse_config): check the rest of the section against the data anyway
+        errors = exc.errors()
+        if not all(e["type"] == "extra_forbidden" for e in errors):
+            return None
+        cleaned = _without_keys(value, [e["loc"] for e in errors])
+        if cleaned is None:
+            return None
+        try:
+            return adapter.validate_python(cleaned)
+        except ValidationError:
+            return None
+
+
+def _without_keys(value, locs):
+    """A deep copy of a raw TOML value without the keys at ``locs`` (``None`` if a location is not found)."""
+    import copy
+
+    out = copy.deepcopy(value)
+    for loc in locs:
+        node = out
+        for step in loc[:-1]:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if not isinstance(node, dict) or loc[-1] not in node:
+            return None
+        del node[loc[-1]]
+    return out
 
 
 def parse_config(raw: dict, *, source: str = "<config>") -> StudyConfig:

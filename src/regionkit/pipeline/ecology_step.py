@@ -118,8 +118,24 @@ def _rmnp_landcover():
     return rmnp_landcover()
 
 
-_RASTER_DATASETS: dict[str, Callable[[], Grid]] = {"rmnp_dem": _rmnp_dem, "rmnp_landcover": _rmnp_landcover}
-_VECTOR_DATASETS = ("rmnp_boundary", "continental_divide_trail")
+def _helsinki_landcover():
+    from ..io.datasets import helsinki_landcover
+
+    return helsinki_landcover()
+
+
+def _helsinki_road_distance():
+    from ..io.datasets import helsinki_road_distance
+
+    return helsinki_road_distance()
+
+
+_RASTER_DATASETS: dict[str, Callable[[], Grid]] = {
+    "rmnp_dem": _rmnp_dem, "rmnp_landcover": _rmnp_landcover,
+    "helsinki_landcover": _helsinki_landcover, "helsinki_road_distance": _helsinki_road_distance,
+}
+_HELSINKI_VECTORS = ("study_area", "roads", "buildings", "parks", "planning_units")  # io.datasets.HELSINKI_VECTORS
+_VECTOR_DATASETS = ("rmnp_boundary", "continental_divide_trail", *(f"helsinki_{v}" for v in _HELSINKI_VECTORS))
 
 
 def _read_raster(name: str, value: str, base: Path) -> Grid:
@@ -135,9 +151,17 @@ def _read_vector(name: str, value: str, base: Path):
     import geopandas as gpd
 
     if _is_dataset(value):
+        key = value.split(":", 1)[1]
+        if key not in _VECTOR_DATASETS:
+            raise InputError(f"ecology.vectors.{name}: unknown dataset {key!r}; choose one of "
+                             f"{', '.join(_VECTOR_DATASETS)}")
+        if key.startswith("helsinki_"):
+            from ..io.datasets import helsinki_vector
+
+            return helsinki_vector(key.removeprefix("helsinki_"))
         from ..io.datasets import rmnp_vector
 
-        return rmnp_vector(value.split(":", 1)[1])
+        return rmnp_vector(key)
     path = resolve(base, value)
     try:
         frame = gpd.read_file(path)

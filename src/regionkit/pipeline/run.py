@@ -60,6 +60,7 @@ class StudyResults:
     mediations: list = field(default_factory=list)
     ecology: object | None = None
     coagglomeration: object | None = None  # pipeline.coagg_step.CoaggStepResults
+    conflicts: object | None = None  # pipeline.conflict_step.ConflictStepResults
 
     def region_year_table(self) -> pd.DataFrame:
         """One row per region-year: attributes, inputs, composite scores, C/T/D, agglomeration."""
@@ -116,12 +117,14 @@ def validate_study(path: str | Path) -> StudyConfig:
         problems += exc.problems
     parts = config if config is not None else partial_config(raw)
     if parts.data is not None:
-        try:
-            panel, _, _ = steps.load_data(parts.data, base)
-        except InputError as exc:
-            problems.append(str(exc))
-        else:
-            problems += data_problems(parts, panel)
+        panel, file_problems = _load_for_validation(parts.data, base)
+        problems += file_problems
+        if panel is not None:
+            names = data_problems(parts, panel)
+            if parts.data.geometry is not None and panel.geometry is None:  # its fault is listed already
+                names = [p for p in names if not p.startswith("spatial: the panel has no geometry")]
+            problems += names
+    problems += _section_file_problems(parts, base)
     eco = getattr(parts, "ecology", None)
     from .ecology_step import ecology_file_problems, ecology_problems
 
@@ -134,10 +137,62 @@ def validate_study(path: str | Path) -> StudyConfig:
         from .coagg_step import coagg_problems
 
         problems += coagg_problems(coagg, base)
+    from .conflict_step import conflict_validation_problems
+
+    problems += [p for p in conflict_validation_problems(raw, parts, base, parsed=config is not None)
+                 if not any(p in q for q in problems)]  # a cross-section problem may be listed already
     if problems:
         raise ConfigError(problems, source=str(path))
     assert config is not None
     return config
+
+
+def _load_for_validation(data, base: Path) -> tuple[Panel | None, list[str]]:
+    """The panel to check names against, and the problems of each data file on its own.
+
+    A faulty geometry file does not hide a faulty panel file (or the reverse), and the
+    names the config uses are still checked against the panel when only the geometry fails.
+    """
+    try:
+        return steps.load_data(data, base)[0], []
+    except InputError as exc:
+        first = str(exc)
+    if data.geometry is None:
+        return None, [f"{_data_key(data, base, first)}: {first}"]
+    try:
+        panel = steps.load_data(data.model_copy(update={"geometry": None}), base)[0]
+    except InputError as exc:  # the panel (or region attribute) file is at fault; check the geometry file too
+        problems = [f"{_data_key(data, base, str(exc))}: {exc}"]
+        from ..io.vectors import read_regions
+
+        g = data.geometry
+        try:
+            read_regions(steps.resolve(base, g.path), id_col=g.id_col, layer=g.layer,
+                         crs_if_missing=g.crs_if_missing)
+        except InputError as gexc:
+            problems.append(f"data.geometry: {gexc}")
+        return None, problems
+    return panel, [f"data.geometry: {first}"]
+
+
+def _data_key(data, base: Path, message: str) -> str:
+    """The [data] key whose file a load error is about."""
+    if data.regions_path and str(steps.resolve(base, data.regions_path)) in message:
+        return "data.regions_path"
+    return "data.path" if data.path else "data"
+
+
+def _section_file_problems(parts, base: Path) -> list[str]:
+    """Missing files named by the [agglomeration] and [spatial] sections."""
+    problems = []
+    agg = getattr(parts, "agglomeration", None)
+    if agg is not None and agg.path and not steps.resolve(base, agg.path).is_file():
+        problems.append(f"agglomeration.path: {steps.resolve(base, agg.path)}: file not found")
+    spatial = getattr(parts, "spatial", None)
+    for i, w in enumerate(spatial.weights if spatial is not None else []):
+        if w.kind == "file" and w.path and not steps.resolve(base, w.path).is_file():
+            problems.append(f"spatial.weights[{i}] ({w.name}).path: {steps.resolve(base, w.path)}: file not found")
+    return problems
 
 
 def run_study(
@@ -301,6 +356,7 @@ def compute_study(
                 key = content_key("mediation", mkey, spec.model_dump())
                 mediations.append((spec, cache.run(f"mediation_{i}", key,
                                                    lambda s=spec: run_mediation(enriched, s))))
+        step_keys: dict[str, str] = {}  # content keys of the steps later steps build on
         ecology = None
         if config.ecology is not None:
             from .ecology_step import ecology_inputs, run_ecology
@@ -309,6 +365,7 @@ def compute_study(
             eco_files = ecology_inputs(config.ecology, base)
             key = content_key("ecology", config.ecology.model_dump(), [_file_hash(p) for p in eco_files])
             ecology = cache.run("ecology", key, lambda: run_ecology(config.ecology, base, progress=say))
+            step_keys["ecology"] = key
             inputs = [*inputs, *eco_files]
         coagglomeration = None
         if config.coagglomeration is not None:
@@ -325,7 +382,23 @@ def compute_study(
             ckpt = cache_dir / "coagg_checkpoints" if (cache_dir is not None and sec.checkpoint) else None
             coagglomeration = cache.run("coagglomeration", key, lambda: run_coagg(
                 sec, base, checkpoint_dir=ckpt, progress=say, task_progress=task_progress))
+            step_keys["coagglomeration"] = key
             inputs = [*inputs, *co_files]
+        conflicts = None
+        if config.conflicts is not None:
+            from .conflict_step import conflict_inputs, run_conflicts
+
+            say("ecological-economic conflicts")
+            cf = config.conflicts
+            cf_files = conflict_inputs(cf, base)
+            key = content_key("conflicts", step_keys.get("ecology"),
+                              step_keys.get("coagglomeration") if cf.activity == "coagglomeration" else None,
+                              cf.model_dump(), config.ecology.connectivity.grades,
+                              [_file_hash(p) for p in cf_files])
+            conflicts = cache.run("conflicts", key, lambda: run_conflicts(
+                cf, ecology, coagglomeration, base, source_grades=config.ecology.connectivity.grades,
+                progress=say))
+            inputs = [*inputs, *cf_files]
         caught = [f"{w.category.__name__}: {w.message}" for w in record]
     provenance = _provenance(config_path, inputs, panel, data_key)
     results = StudyResults(
@@ -334,7 +407,7 @@ def compute_study(
         groupings=groupings, warnings=caught, provenance=provenance,
         sensitivity=sensitivity, environment=environment, spatial=spatial, models=models,
         urban=urban, mixed=mixed, mediations=mediations, ecology=ecology,
-        coagglomeration=coagglomeration,
+        coagglomeration=coagglomeration, conflicts=conflicts,
     )
     return results, cache
 
@@ -392,6 +465,12 @@ def _remove_stale(out_dir: Path, rel_files: list[Path]) -> None:
 
 
 def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel | None, data_key: str) -> dict:
+    """Versions, input file hashes, config hash and run date recorded in the report.
+
+    The run date is the current local time, or, when the environment variable
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention)
+    is set, that instant in UTC: then a rerun writes a byte-identical report.
+    """
     import importlib.metadata as md
 
     from .. import __version__
@@ -404,18 +483,49 @@ def _provenance(config_path: Path | None, inputs: list[Path], panel: Panel | Non
         except md.PackageNotFoundError:
             continue
     files = {}
+    config_hash = None
     if config_path is not None and Path(config_path).exists():
-        files[str(config_path)] = _file_hash(Path(config_path))
-    for p in inputs:
+        config_hash = files[str(config_path)] = _file_hash(Path(config_path))
+    for p in [*inputs, *_embedded_files(panel)]:
         if p.exists():
             files[str(p)] = _file_hash(p)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(epoch)))
+    else:
+        created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return {
         "versions": versions,
         "input_files": files,
+        "config_file": str(config_path) if config_path is not None else None,
+        "config_sha256": config_hash,
         "panel_source": panel.source if panel is not None else "(no panel)",
         "panel_hash": data_key,
-        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "created": created,
+        "date_fixed": epoch.isdigit(),
     }
+
+
+def _embedded_files(panel: Panel | None) -> list[Path]:
+    """The package files an embedded dataset was read from (hashed like user files)."""
+    if panel is None or not panel.source.startswith(("linearmodels.datasets.munnell", "libpysal.examples usjoin")):
+        return []
+    from importlib import resources
+
+    import libpysal
+
+    out = []
+    if panel.source.startswith("linearmodels"):
+        from linearmodels.datasets import munnell
+
+        out.append(Path(munnell.__file__).parent / "munnell.csv.bz2")
+    else:
+        out.append(Path(libpysal.examples.get_path("usjoin.csv")))
+    out.append(Path(str(resources.files("regionkit.data").joinpath("us_states.csv"))))
+    if panel.geometry is not None:
+        shp = Path(libpysal.examples.get_path("us48.shp"))
+        out += [shp.with_suffix(ext) for ext in (".shp", ".shx", ".dbf")]
+    return out
 
 
 def _file_hash(path: Path) -> str:

@@ -47,6 +47,10 @@ def load_data(section: DataSection, base: Path) -> tuple[Panel, JoinReport | Non
         return load_munnell(geometry=True), None, inputs
     if section.dataset == "usjoin":
         return load_usjoin(geometry=True), None, inputs
+    if section.dataset == "synthetic_cities":  # generated, with stated true effects; no geometry
+        from ..io.synthetic import synthetic_city_panel
+
+        return synthetic_city_panel(), None, inputs
     path = resolve(base, section.path or "")
     inputs.append(path)
     panel = read_panel(

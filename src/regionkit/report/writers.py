@@ -109,12 +109,12 @@ def write_all(results, folder: Path) -> list[Path]:
                                                     categories=[b[1] for b in cp.bands]),
                        f"Coupling coordination degree D classes in {', '.join(map(str, years))} "
                        f"({cp.form} coupling form; legend counts regions per class).")
-        group_tab = _group_means(results, "D")
-        if group_tab is not None:
-            grouping, gm = group_tab
-            add_figure("coupling_groups", F.group_lines(gm, ylabel="mean D", title=f"D by {grouping}"),
+        for k, grouping in enumerate(results.groupings):  # one figure and table per grouping
+            _, gm = _group_means(results, "D", grouping)
+            suffix = "" if k == 0 else f"_{_slug(grouping)}"
+            add_figure(f"coupling_groups{suffix}", F.group_lines(gm, ylabel="mean D", title=f"D by {grouping}"),
                        f"Mean coupling coordination degree D over time by {grouping}.")
-            add_table("coupling_group_means", gm.reset_index(), f"Mean D by {grouping} and year.")
+            add_table(f"coupling_group_means{suffix}", gm.reset_index(), f"Mean D by {grouping} and year.")
 
     # ---- resilience
     for i, (section, res) in enumerate(results.resilience):
@@ -203,8 +203,9 @@ def write_all(results, folder: Path) -> list[Path]:
         written.append(Path("tables") / f"{key}.csv")
         tables[key] = frame
         by = f" and by {run.spec.by}" if run.spec.by else ""
+        covs = ", ".join(sorted({str(getattr(r, "cov_type", run.spec.cov_type)) for r in run.fits.values()}))
         caption = (f"{run.spec.name}: {run.spec.estimator} estimates of {run.spec.formula} on all regions{by} "
-                   f"(standard errors in parentheses; covariance: {run.spec.cov_type}).")
+                   f"(standard errors in parentheses; covariance: {covs}).")
         haus = [v for k, v in run.extras.items() if k.startswith("hausman:")]
         if haus:
             caption += " Hausman tests: " + "; ".join(
@@ -218,6 +219,9 @@ def write_all(results, folder: Path) -> list[Path]:
     # ---- urban indicators, mixed models, mediation
     if results.panel is not None:
         _urban_outputs(results, add_table, add_figure, folder, written, tables, entries_t)
+        from .truth import truth_outputs  # true effects next to the estimates (synthetic data only)
+
+        truth_outputs(results, add_table)
 
     # ---- ecological security pattern
     if getattr(results, "ecology", None) is not None:
@@ -230,6 +234,12 @@ def write_all(results, folder: Path) -> list[Path]:
         from .coagg import coagg_outputs
 
         written += coagg_outputs(results.coagglomeration, folder, add_table, add_figure)
+
+    # ---- ecological-economic conflicts
+    if getattr(results, "conflicts", None) is not None:
+        from .conflicts import conflict_outputs
+
+        written += conflict_outputs(results.conflicts, folder, add_table, add_figure)
 
     if results.join_report is not None:
         add_table("join_report", results.join_report.to_frame(), "Matching of panel regions with geometries.")
@@ -477,10 +487,10 @@ def _latest_rows(region_year: pd.DataFrame, results) -> pd.DataFrame:
     return region_year.loc[region_year["year"] == last, keep]
 
 
-def _group_means(results, variable: str):
+def _group_means(results, variable: str, grouping: str | None = None):
     if not results.groupings:
         return None
-    grouping = results.groupings[0]
+    grouping = grouping or results.groupings[0]
     wide = results.panel.wide(variable)
     groups = results.panel.group(grouping)
     gm = wide.groupby(groups).mean().T
