@@ -587,6 +587,29 @@ def _coagg_rules(d: dict) -> list[str]:
     return problems
 
 
+def _validate_with_rules(data, handler, rules):
+    """Run a section's field validation and its between-key ``rules`` together (a wrap validator).
+
+    The rules are checked on the raw table too, so that their problems are
+    listed together with the type errors of single keys (an "after"
+    validator would not run when a single key is invalid).
+    """
+    problems = rules(data) if isinstance(data, dict) else []
+    try:
+        section = handler(data)
+    except ValidationError as exc:
+        if not problems:
+            raise
+        details = [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                   for e in exc.errors()]
+        details += [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}}
+                    for p in problems]
+        raise ValidationError.from_exception_data(exc.title, details) from None
+    if problems:
+        raise ValueError("; ".join(problems))
+    return section
+
+
 class CoaggSection(_Model):
     """Industrial co-agglomeration from firm points (Monte Carlo counterfactual transport distances)."""
 
@@ -624,22 +647,7 @@ class CoaggSection(_Model):
     @model_validator(mode="wrap")
     @classmethod
     def _consistent(cls, data, handler):
-        # the rules between keys are checked on the raw table too, so that they are listed together
-        # with the type errors of single keys (an "after" validator would not run then)
-        problems = _coagg_rules(data) if isinstance(data, dict) else []
-        try:
-            section = handler(data)
-        except ValidationError as exc:
-            if not problems:
-                raise
-            details = [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
-                       for e in exc.errors()]
-            details += [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}}
-                        for p in problems]
-            raise ValidationError.from_exception_data(exc.title, details) from None
-        if problems:
-            raise ValueError("; ".join(problems))
-        return section
+        return _validate_with_rules(data, handler, _coagg_rules)
 
     def city_list(self) -> list[int] | None:
         """The city filter as a list (``None``: every firm)."""
@@ -691,21 +699,7 @@ class ConflictSection(_Model):
     @model_validator(mode="wrap")
     @classmethod
     def _consistent(cls, data, handler):
-        # like [coagglomeration]: the rules between keys are listed together with single-key errors
-        problems = _conflict_rules(data) if isinstance(data, dict) else []
-        try:
-            section = handler(data)
-        except ValidationError as exc:
-            if not problems:
-                raise
-            details = [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
-                       for e in exc.errors()]
-            details += [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}}
-                        for p in problems]
-            raise ValidationError.from_exception_data(exc.title, details) from None
-        if problems:
-            raise ValueError("; ".join(problems))
-        return section
+        return _validate_with_rules(data, handler, _conflict_rules)
 
     def activity_labels(self) -> list[str]:
         """The activity class labels, least to most intense."""

@@ -64,7 +64,7 @@ def class_map(grid: Grid, arr: np.ndarray, classes: dict[int, str], colors: list
               norm=BoundaryNorm(bounds, len(palette)), interpolation="nearest")
     cell_km2 = abs(grid.resolution[0] * grid.resolution[1]) / 1e6
     handles = [Patch(facecolor=p, edgecolor="#555555",
-                     label=f"{classes[c]} ({np.sum(arr == c) * cell_km2:.1f} km²)") for c, p in zip(codes, palette,
+                     label=f"{classes[c]} ({F.area_label(np.sum(arr == c) * cell_km2)})") for c, p in zip(codes, palette,
                                                                                                    strict=True)]
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.set_title(title, fontsize=11)

@@ -18,6 +18,19 @@ D_CLASS_COLORS_10 = [
 ]
 
 
+def area_label(km2: float) -> str:
+    """An area for a legend, readable at any study size: km² from 1 km², hectares below.
+
+    >>> area_label(1234.5), area_label(2.345), area_label(0.0325), area_label(0.0)
+    ('1,234 km²', '2.35 km²', '3.25 ha', '0 ha')
+    """
+    if km2 >= 100:
+        return f"{km2:,.0f} km²"
+    if km2 >= 1:
+        return f"{km2:.3g} km²"
+    return f"{km2 * 100:.3g} ha"
+
+
 def class_colors(n: int) -> list[str]:
     """A diverging red→green palette with ``n`` colours for ordered classes."""
     if n == len(D_CLASS_COLORS_10):
