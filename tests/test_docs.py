@@ -158,6 +158,20 @@ def test_tutorial_pages_come_from_the_generator(gen_tutorials):
         assert gen_tutorials.MARKER in page.read_text(encoding="utf-8"), f"{page} was not written by gen_tutorials.py"
 
 
+def test_tutorials_show_the_current_templates(gen_tutorials):
+    """A tutorial goes stale when its template changes: its TOML block must be the shipped file."""
+    from importlib import resources
+
+    from regionkit.cli import TEMPLATES
+
+    for name in gen_tutorials.TEMPLATES:
+        page = (DOCS / "tutorials" / f"{name}.md").read_text(encoding="utf-8")
+        shipped = resources.files("regionkit.data").joinpath(TEMPLATES[name]).read_text(encoding="utf-8")
+        block = page.split("```toml\n", 1)[1].split("\n```", 1)[0]
+        assert block.strip() == shipped.strip(), (
+            f"docs/tutorials/{name}.md shows an older template: run `python docs/gen_tutorials.py --only {name}`")
+
+
 REPORT = """<!DOCTYPE html><html><body>
 <h1>A &amp; B study</h1>
 <p class="small">Run 2024 with regionkit 0.1.0; 1 figure and 1 table.</p>
