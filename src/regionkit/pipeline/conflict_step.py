@@ -271,7 +271,13 @@ def _surface_from_raster(section: ConflictSection, base: Path, grid: Grid) -> tu
     src = read_grid(path)
     same = (src.shape == grid.shape and src.crs == grid.crs
             and np.allclose(tuple(src.transform)[:6], tuple(grid.transform)[:6]))
-    data = src.masked() if same else resample_to(src, grid, method="bilinear").data
+    try:
+        data = src.masked() if same else resample_to(src, grid, method="bilinear").data
+    except InputError as exc:
+        raise InputError(f"conflicts.activity: {exc}") from exc
+    if not np.isfinite(data[np.isfinite(grid.data)]).any():
+        raise InputError(f"conflicts.activity: {path}: no valid value inside the study grid "
+                         "(all nodata, or the raster does not overlap the study area)")
     how = "on the study grid as it is" if same else "resampled bilinearly onto the study grid"
     return data, f"activity raster {path.name}", f"Activity surface: the raster {path.name}, {how}."
 
